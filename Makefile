@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine:  make run  (the assistant)  ·  make test  (the tests)
+PYTHON ?= python3
+PIP    ?= $(PYTHON) -m pip
+PORT   ?= 8501
+STAMP  := .make/installed
+
+.PHONY: run test install index eval bench browser clean
+
+$(STAMP): pyproject.toml
+	# torch first, pinned: its CPU wheel is on the machine; unpinned it would pull GBs of CUDA.
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e ".[test]"
+	@mkdir -p .make && touch $@
+
+install: $(STAMP)
+
+index: $(STAMP)
+	$(PYTHON) -m indexer rebuild --kb kb --index index
+
+run: $(STAMP)
+	@test -f index/CURRENT || $(PYTHON) -m indexer rebuild --kb kb --index index
+	$(PYTHON) -m streamlit run assistant_app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
+	$(PYTHON) -m pytest -q
+
+eval: $(STAMP)
+	@test -f index/CURRENT || $(PYTHON) -m indexer rebuild --kb kb --index index
+	$(PYTHON) -m indexer eval tests/eval/dev.jsonl tests/eval/heldout.jsonl --mode all
+
+bench: $(STAMP)
+	$(PYTHON) -m indexer bench --kb kb --synthetic 10000
+
+clean:
+	rm -rf .make index .pytest_cache

@@ -1,0 +1,130 @@
+"""Rebuild: KB folder -> checked build -> atomic switch. The serving build is never touched on failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from indexer import __version__
+from indexer.chunks import head_text, sheet_chunks
+from indexer.embed import Embedder
+from indexer.kb import KnowledgeBase, load_kb
+from indexer.search import Ranker, run_query
+from indexer.sheets import Problem
+from indexer.store import IndexStore, StoreError, load_build, write_build
+from indexer.text import tokens, words
+
+
+class BuildError(RuntimeError):
+    """The KB has errors; nothing was switched. `problems` lists them with file and line."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class BuildReport:
+    build_id: str
+    sheets: int
+    chunks: int
+    embedded: int  # chunks actually sent to the model (the rest came from the cache)
+    seconds: float
+    removed_leftovers: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, progress: bool) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, embedding only those whose (model, text) is not in the cache yet."""
+    keys = [hashlib.sha256(f"{embedder.model_id}\n{t}".encode()).hexdigest() for t in texts]
+    cache = store.embedding_cache()
+    try:
+        known = cache.get_many(keys)
+        missing = sorted({k: i for i, k in enumerate(keys) if k not in known}.values())
+        fresh: dict[str, np.ndarray] = {}
+        batch = 64
+        with tqdm(total=len(missing), desc="Encodage", unit="passage", disable=not progress or not missing) as bar:
+            for start in range(0, len(missing), batch):
+                part = missing[start : start + batch]
+                vectors = embedder.encode([texts[i] for i in part])
+                fresh.update((keys[i], v) for i, v in zip(part, vectors))
+                bar.update(len(part))
+        cache.put_many(fresh)
+    finally:
+        cache.close()
+    known.update(fresh)
+    vectors = np.vstack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), dtype=np.float32)
+    return vectors.astype(np.float32), len(fresh)
+
+
+def lexicon_of(kb: KnowledgeBase) -> dict:
+    """What query analysis needs: glossary, the KB's own words (typo targets), the stems of every sheet."""
+    vocabulary: set[str] = set()
+    terms: dict[str, list[str]] = {}
+    for sheet in kb.sheets:
+        text = " ".join([head_text(sheet)] + [s.text for s in sheet.sections.values()])
+        vocabulary.update(w for w in words(text) if len(w) > 2 and not w.isdigit())
+        terms[sheet.id] = sorted(set(tokens(text)))
+    for term, expansions in kb.glossary.items():
+        vocabulary.update(w for w in words(" ".join([term, *expansions])) if len(w) > 2 and not w.isdigit())
+    return {"partners": kb.partners, "glossary": kb.glossary, "head_ids": [s.id for s in kb.sheets],
+            "vocabulary": sorted(vocabulary), "terms": terms}
+
+
+def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder, model_spec: str,
+            progress: bool = False, lock_wait: float = 60.0) -> BuildReport:
+    """Validate the KB, write a new build, check it, then switch to it. Raises BuildError or StoreError."""
+    started = time.perf_counter()
+    kb = load_kb(kb_dir)
+    if kb.errors:
+        raise BuildError(f"{len(kb.errors)} erreur(s) dans {kb_dir} : index inchangé", kb.errors)
+    if not kb.sheets:
+        raise BuildError(f"aucune fiche valide dans {kb_dir} : index inchangé")
+    store = IndexStore(index_dir)
+    with store.lock(lock_wait):
+        removed = store.clean_leftovers()
+        build_id, tmp = store.new_build_dir()
+        try:
+            chunks = [c for sheet in kb.sheets for c in sheet_chunks(sheet)]
+            vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress)
+            manifest = {
+                "build_id": build_id,
+                "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "model": embedder.model_id,
+                "model_spec": model_spec,
+                "dimension": embedder.dim,
+                "sheets": {s.id: s.digest for s in kb.sheets},
+                "chunks": len(chunks),
+                "kb": str(Path(kb_dir).resolve()),
+                "indexer_version": __version__,
+            }
+            write_build(
+                tmp, vectors, [c.to_dict() for c in chunks], kb.sheets, lexicon_of(kb),
+                [tokens(head_text(s)) for s in kb.sheets], [tokens(c.text) for c in chunks], manifest,
+            )
+            check_build(tmp, embedder, kb.sheets[0].id, kb.sheets[0].title)
+            store.commit(build_id, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        store.prune()
+    return BuildReport(build_id, len(kb.sheets), len(chunks), embedded, time.perf_counter() - started,
+                       removed, kb.warnings)
+
+
+def check_build(path: Path, embedder: Embedder, sheet_id: str, title: str) -> None:
+    """Reload the written build and search it once, as a reader would, before anyone is pointed at it."""
+    try:
+        ranker = Ranker(load_build(path))
+    except StoreError as exc:
+        raise StoreError(f"la nouvelle version ne se relit pas, index inchangé : {exc}") from exc
+    result = run_query(ranker, embedder, title, top=5)
+    if sheet_id not in [h.id for h in result.results]:
+        raise StoreError(f"contrôle de la nouvelle version échoué : « {title} » ne retrouve pas {sheet_id}")

@@ -1,0 +1,228 @@
+"""Command line: `python -m indexer rebuild | validate | search | new | rollback | eval | bench`.
+
+Thin: parse options, call the library, turn known errors into one clear message and an exit code
+(0 ok, 1 invalid sheets or failed checks, 2 bad usage, 3 index or model unusable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_KB = os.environ.get("INDEXER_KB", "kb")
+DEFAULT_INDEX = os.environ.get("INDEXER_INDEX", "index")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Imported after parsing so that `--help` stays instant.
+    from indexer.build import BuildError
+    from indexer.embed import ModelError
+    from indexer.store import StoreError
+
+    try:
+        return args.func(args)
+    except BuildError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"échec : {exc}", file=sys.stderr)
+        return 1
+    except (StoreError, ModelError) as exc:
+        print(f"échec : {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m indexer", description="Fiches France Services : index et recherche.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("rebuild", help="valider les fiches et reconstruire l'index (seules les fiches modifiées sont ré-encodées)")
+    _kb(p), _index(p), _model(p)
+    p.add_argument("--wait", type=float, default=60.0, help="secondes d'attente si une autre reconstruction tourne (défaut 60)")
+    p.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("validate", help="vérifier toutes les fiches (fichier:ligne pour chaque problème)")
+    _kb(p)
+    p.add_argument("--strict", action="store_true", help="échouer aussi sur les avertissements")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("search", help="chercher une démarche")
+    _index(p)
+    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--partner", help="limiter à un partenaire (ex. caf)")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    p.add_argument("--json", action="store_true", help="sortie JSON ; avec QUERY « - », une requête par ligne sur l'entrée")
+    p.add_argument("query", nargs="+", help="la question, ou « - » pour lire une requête par ligne")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("new", help="créer une fiche vierge avec toutes les rubriques")
+    _kb(p)
+    p.add_argument("partner")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("rollback", help="revenir à la version précédente de l'index")
+    _index(p)
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("eval", help="mesurer la qualité sur un jeu de requêtes JSON Lines")
+    _index(p)
+    p.add_argument("file", nargs="+", help="fichier(s) .jsonl : {\"query\": …, \"expected\": [ids]}")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="all")
+    p.add_argument("--misses", action="store_true", help="lister les échecs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="mesurer reconstruction complète, reconstruction d'une fiche et recherche")
+    _kb(p), _model(p)
+    p.add_argument("--synthetic", type=int, default=0, help="ajouter une base synthétique de N fiches (ex. 10000)")
+    p.add_argument("--queries", type=int, default=200)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def _kb(p):
+    p.add_argument("--kb", default=DEFAULT_KB, help=f"dossier des fiches (défaut {DEFAULT_KB})")
+
+
+def _index(p):
+    p.add_argument("--index", default=DEFAULT_INDEX, help=f"dossier de l'index (défaut {DEFAULT_INDEX})")
+
+
+def _model(p):
+    p.add_argument("--model", default=os.environ.get("INDEXER_MODEL", "default"),
+                   help="modèle d'encodage : « default » (all-MiniLM-L6-v2 embarqué), un dossier local, ou « hash »")
+
+
+def cmd_rebuild(args) -> int:
+    from indexer.build import rebuild
+    from indexer.embed import make_embedder
+
+    report = rebuild(args.kb, args.index, make_embedder(args.model), args.model,
+                     progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait)
+    for problem in report.warnings:
+        print(problem, file=sys.stderr)
+    if report.removed_leftovers:
+        print(f"restes d'une reconstruction interrompue supprimés : {', '.join(report.removed_leftovers)}", file=sys.stderr)
+    print(f"index {args.index} : version {report.build_id}, {report.sheets} fiches, {report.chunks} passages "
+          f"({report.embedded} encodés, {report.chunks - report.embedded} repris du cache) en {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from indexer.kb import load_kb
+
+    kb = load_kb(args.kb)
+    for problem in kb.problems:
+        print(problem, file=sys.stderr)
+    errors, warnings = len(kb.errors), len(kb.warnings)
+    print(f"{kb.files} fichier(s), {len(kb.sheets)} fiche(s) valide(s), {errors} erreur(s), {warnings} avertissement(s)")
+    return 1 if errors or (args.strict and warnings) else 0
+
+
+def cmd_search(args) -> int:
+    from indexer.search import Searcher
+
+    searcher = Searcher(args.index)
+    if args.query == ["-"]:
+        queries = (line.strip() for line in sys.stdin)
+    else:
+        queries = iter([" ".join(args.query)])
+    for query in queries:
+        if not query:
+            continue
+        result = searcher.search(query, top=args.top, partner=args.partner, mode=args.mode)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_result(result, searcher)
+    return 0
+
+
+def _print_result(result, searcher) -> None:
+    if result.answer:
+        sheet = searcher.sheet(result.answer)
+        print(f"Réponse : {sheet.title} [{result.answer}] (confiance {result.confidence:.2f})")
+        for n, step in enumerate(sheet.steps, 1):
+            print(f"  {n}. {step}")
+    else:
+        print(f"Aucune fiche ne correspond avec assez de confiance ({result.confidence:.2f}).")
+    if result.results:
+        print("Fiches proches :")
+    for n, hit in enumerate(result.results, 1):
+        print(f"  {n}. {hit.score:.4f}  {hit.id}  ({hit.partner}) {hit.title}")
+
+
+def cmd_new(args) -> int:
+    from indexer.kb import PARTNERS_FILE, load_kb
+    from indexer.sheets import ID_PATTERN, SECTIONS, STEPS
+
+    partners = set(load_kb(args.kb).partners) if (Path(args.kb) / PARTNERS_FILE).exists() else set()
+    if partners and args.partner not in partners:
+        print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)
+        return 2
+    if not ID_PATTERN.match(args.id):
+        print(f"id « {args.id} » invalide : minuscules, chiffres et tirets", file=sys.stderr)
+        return 2
+    path = Path(args.kb) / args.partner / f"{args.id}.md"
+    if path.exists():
+        print(f"{path} existe déjà", file=sys.stderr)
+        return 1
+    body = "\n".join(
+        f"## {name}\n" + ("1. À compléter.\n2. À compléter.\n3. À compléter.\n" if name == STEPS else "À compléter.\n")
+        for name in SECTIONS
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"---\nid: {args.id}\ntitle: \"À compléter\"\npartner: {args.partner}\nkeywords:\n  - à compléter\n"
+        f"online_service: null\nsources: []\nupdated: {dt.date.today().isoformat()}\n---\n\n{body}",
+        encoding="utf-8",
+    )
+    print(f"{path} créée : compléter chaque rubrique, ajouter une source officielle, puis « python -m indexer validate »")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    from indexer.store import IndexStore
+
+    store = IndexStore(args.index)
+    with store.lock():
+        build_id = store.rollback()
+    print(f"index {args.index} : retour à la version {build_id}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from indexer.evaluate import format_table, load_queries, evaluate
+    from indexer.search import MODES, Searcher
+
+    searcher = Searcher(args.index)
+    modes = MODES if args.mode == "all" else (args.mode,)
+    reports = []
+    for file in args.file:
+        queries = load_queries(file)
+        for mode in modes:
+            reports.append(evaluate(searcher, queries, mode, name=Path(file).stem))
+    if args.json:
+        print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=1))
+    else:
+        print(format_table(reports))
+        if args.misses:
+            for report in reports:
+                for miss in report.misses:
+                    print(f"[{report.name}/{report.mode}] {miss}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from indexer.bench import run_bench
+
+    print(run_bench(args.kb, args.model, synthetic=args.synthetic, queries=args.queries))
+    return 0

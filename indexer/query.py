@@ -1,0 +1,99 @@
+"""Understanding what the agent typed: typo correction against the KB's own words, glossary expansion.
+
+Pure. The output groups the query's words into *concepts*: one group per content word or glossary phrase,
+holding every stem that may stand for it ("apl" -> apl, aid, personnalis, logement). Ranking scores the
+stems; the answer threshold asks how much of the query's concepts the best sheet covers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from indexer.text import STOPWORDS, content_words, stem, words
+
+MAX_PHRASE = 4  # longest glossary phrase looked up, in words
+MIN_TYPO_LENGTH = 4
+TYPO_CUTOFF = 80.0
+
+
+@dataclass
+class Concept:
+    words: str  # as typed (folded)
+    stems: set[str]  # the word's stem, its correction's and its glossary expansions'
+
+
+@dataclass
+class Analysis:
+    query: str
+    concepts: list[Concept] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)
+    expansions: list[str] = field(default_factory=list)
+
+    @property
+    def stems(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for concept in self.concepts:
+            for s in sorted(concept.stems):
+                seen.setdefault(s, None)
+        return list(seen)
+
+    @property
+    def dense_text(self) -> str:
+        """The query for the embedding model: as typed, plus corrections and expansions."""
+        extra = list(self.corrections.values()) + self.expansions
+        return " ".join([self.query, *extra]) if extra else self.query
+
+
+class Analyzer:
+    def __init__(self, vocabulary: list[str], glossary: dict[str, list[str]]):
+        self.vocabulary = sorted(set(vocabulary))
+        self._known = set(self.vocabulary)
+        self.glossary: dict[tuple[str, ...], list[str]] = {}
+        for term, expansions in glossary.items():
+            key = tuple(words(term))
+            if key:
+                self.glossary.setdefault(key, []).extend(expansions)
+
+    def correct(self, word: str) -> str | None:
+        """The KB word the agent probably meant, or None when the word is known or nothing is close."""
+        if word in self._known or word in STOPWORDS or len(word) < MIN_TYPO_LENGTH or word.isdigit():
+            return None
+        match = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        return match[0] if match else None
+
+    def analyze(self, query: str) -> Analysis:
+        analysis = Analysis(query)
+        typed = words(query)
+        fixed = []
+        for w in typed:
+            correction = self.correct(w)
+            if correction:
+                analysis.corrections[w] = correction
+            fixed.append(correction or w)
+        i = 0
+        while i < len(fixed):
+            phrase = self._phrase_at(fixed, i) or self._phrase_at(typed, i)
+            if phrase:
+                n, expansions = phrase
+                stems = {stem(w) for w in fixed[i : i + n] if w not in STOPWORDS}
+                for expansion in expansions:
+                    stems.update(stem(w) for w in content_words(expansion))
+                analysis.expansions.extend(expansions)
+                analysis.concepts.append(Concept(" ".join(typed[i : i + n]), stems))
+                i += n
+                continue
+            w = fixed[i]
+            if w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
+                stems = {stem(w)} | ({stem(typed[i])} if typed[i] != w else set())
+                analysis.concepts.append(Concept(typed[i], stems))
+            i += 1
+        return analysis
+
+    def _phrase_at(self, seq: list[str], i: int) -> tuple[int, list[str]] | None:
+        for n in range(min(MAX_PHRASE, len(seq) - i), 0, -1):
+            expansions = self.glossary.get(tuple(seq[i : i + n]))
+            if expansions:
+                return n, expansions
+        return None

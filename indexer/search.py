@@ -1,0 +1,229 @@
+"""Ranking sheets for a query: dense (FAISS), lexical (BM25 on title+keywords and on body chunks), fused.
+
+`Searcher` is the one search API: the CLI, the app, the evaluation and the tests all use it. It follows the
+index's CURRENT pointer, so a rebuild is picked up at the next query without a restart.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer.embed import Embedder, make_embedder
+from indexer.query import Analysis, Analyzer
+from indexer.sheets import Sheet
+from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Fusion weights and the answer threshold, set from `python -m indexer eval` on the dev set."""
+
+    rrf_k: float = 10.0
+    w_head: float = 1.0  # BM25 on title + keywords
+    w_body: float = 0.6  # BM25 on body chunks
+    w_dense: float = 0.8  # cosine on chunk embeddings
+    dense_k: int = 200  # chunks fetched from FAISS
+    dense_floor: float = 0.15  # cosine mapped to 0 confidence
+    dense_ceiling: float = 0.65  # cosine mapped to 1
+    coverage_weight: float = 0.7  # share of lexical coverage in the hybrid confidence
+    threshold: float = 0.5  # confidence under which no answer is given
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    partner: str
+    score: float
+    section: str
+    passage: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "partner": self.partner, "score": round(self.score, 4),
+                "section": self.section}
+
+
+@dataclass
+class Result:
+    query: str
+    answer: str | None
+    results: list[Hit]
+    confidence: float
+    mode: str
+    build_id: str
+    analysis: Analysis | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "answer": self.answer, "results": [h.to_json() for h in self.results]}
+
+
+class Ranker:
+    """Pure ranking over one loaded build."""
+
+    def __init__(self, index: LoadedIndex, tuning: Tuning = Tuning()):
+        self.index = index
+        self.tuning = tuning
+        lexicon = index.lexicon
+        self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
+        self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
+        n = max(1, len(self.terms))
+        df: dict[str, int] = {}
+        for stems in self.terms.values():
+            for s in stems:
+                df[s] = df.get(s, 0) + 1
+        self.idf = {s: math.log(1 + n / c) for s, c in df.items()}
+        self.unknown_idf = math.log(1 + n / 0.5)
+        self.chunk_sheet = [c["sheet"] for c in index.chunks]
+
+    def rank(self, analysis: Analysis, query_vector: np.ndarray | None, mode: str, top: int,
+             partner: str | None = None) -> tuple[list[Hit], float]:
+        t = self.tuning
+        allowed = {i for i, s in self.index.sheets.items() if partner is None or s.partner == partner}
+        rankings: list[tuple[float, dict[str, float]]] = []
+        best_chunk: dict[str, tuple[float, int]] = {}
+        dense: dict[str, float] = {}
+        if mode in ("hybrid", "lexical"):
+            stems = analysis.stems
+            if stems:
+                head = self.index.head.get_scores(stems)
+                rankings.append((t.w_head, {sid: float(s) for sid, s in zip(self.index.head_ids, head)
+                                            if s > 0 and sid in allowed}))
+                body_scores = self.index.body.get_scores(stems)
+                body: dict[str, float] = {}
+                top_body = float(body_scores.max()) if len(body_scores) else 0.0
+                for i in np.flatnonzero(body_scores > 0):
+                    sid = self.chunk_sheet[i]
+                    if sid in allowed:
+                        score = float(body_scores[i])
+                        if score > body.get(sid, 0.0):
+                            body[sid] = score
+                        key = score / top_body
+                        if key > best_chunk.get(sid, (-1.0, 0))[0]:
+                            best_chunk[sid] = (key, int(i))
+                rankings.append((t.w_body, body))
+        if mode in ("hybrid", "dense") and query_vector is not None and self.index.vectors.ntotal:
+            k = min(t.dense_k, self.index.vectors.ntotal)
+            scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), k)
+            for score, i in zip(scores[0], ids[0]):
+                if i < 0:  # FAISS pads with -1 when k exceeds what it has
+                    continue
+                sid = self.chunk_sheet[i]
+                if sid in allowed and sid not in dense:  # FAISS returns best first
+                    dense[sid] = float(score)
+                    best_chunk.setdefault(sid, (float(score), int(i)))
+            rankings.append((t.w_dense, dense))
+
+        fused: dict[str, float] = {}
+        for weight, scores in rankings:
+            for rank, sid in enumerate(sorted(scores, key=lambda s: -scores[s]), 1):
+                fused[sid] = fused.get(sid, 0.0) + weight / (t.rrf_k + rank)
+        order = sorted(fused, key=lambda s: (-fused[s], s))[:top]
+        hits = []
+        for sid in order:
+            sheet = self.index.sheets[sid]
+            chunk = self.index.chunks[best_chunk[sid][1]] if sid in best_chunk else None
+            hits.append(Hit(sid, sheet.title, sheet.partner, fused[sid],
+                            chunk["section"] if chunk else "", chunk["passage"] if chunk else ""))
+        confidence = self.confidence(analysis, order[0], dense.get(order[0]), mode) if order else 0.0
+        return hits, confidence
+
+    def coverage(self, analysis: Analysis, sheet_id: str) -> float:
+        """Share of the query's concepts (weighted by rarity) that the sheet's words cover."""
+        terms = self.terms.get(sheet_id, set())
+        total = covered = 0.0
+        for concept in analysis.concepts:
+            weight = max(self.idf.get(s, self.unknown_idf) for s in concept.stems)
+            total += weight
+            if concept.stems & terms:
+                covered += weight
+        return covered / total if total else 0.0
+
+    def confidence(self, analysis: Analysis, sheet_id: str, cosine: float | None, mode: str) -> float:
+        t = self.tuning
+        dense = 0.0 if cosine is None else min(1.0, max(0.0, (cosine - t.dense_floor) / (t.dense_ceiling - t.dense_floor)))
+        if mode == "dense":
+            return dense
+        coverage = self.coverage(analysis, sheet_id)
+        if mode == "lexical":
+            return coverage
+        return t.coverage_weight * coverage + (1 - t.coverage_weight) * dense
+
+
+def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, partner: str | None = None,
+              mode: str = "hybrid") -> Result:
+    if mode not in MODES:
+        raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
+    started = time.perf_counter()
+    analysis = ranker.analyzer.analyze(query)
+    analysed = time.perf_counter()
+    vector = None
+    if mode != "lexical" and analysis.dense_text.strip():
+        vector = embedder.encode([analysis.dense_text])[0]
+    embedded = time.perf_counter()
+    hits, confidence = ranker.rank(analysis, vector, mode, top, partner)
+    answer = hits[0].id if hits and confidence >= ranker.tuning.threshold else None
+    done = time.perf_counter()
+    timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
+               "total": done - started}
+    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings)
+
+
+class Searcher:
+    """Search an index folder. Thread-safe; reloads when the index's CURRENT build changes."""
+
+    def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning()):
+        self.store = IndexStore(index_dir)
+        self.tuning = tuning
+        self._embedder = embedder
+        self._ranker: Ranker | None = None
+        self._lock = threading.Lock()
+        self.refresh()
+
+    @property
+    def index(self) -> LoadedIndex:
+        return self.refresh().index
+
+    def refresh(self) -> Ranker:
+        """The ranker of the serving build, loading a newer build if CURRENT moved since the last call."""
+        build_id = self.store.current_id()
+        ranker = self._ranker
+        if ranker is not None and ranker.index.build_id == build_id:
+            return ranker
+        with self._lock:
+            if self._ranker is None or self._ranker.index.build_id != build_id:
+                index = load_build(self.store.current_path())
+                self._check_model(index)
+                self._ranker = Ranker(index, self.tuning)
+            return self._ranker
+
+    def _check_model(self, index: LoadedIndex) -> None:
+        wanted = index.manifest["model"]
+        if self._embedder is None:
+            self._embedder = make_embedder(index.manifest.get("model_spec"))
+        if self._embedder.model_id != wanted:
+            raise StoreError(f"l'index a été construit avec le modèle {wanted}, pas {self._embedder.model_id} : "
+                             "relancer rebuild avec ce modèle")
+
+    @property
+    def embedder(self) -> Embedder:
+        self.refresh()
+        return self._embedder
+
+    def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid") -> Result:
+        ranker = self.refresh()
+        return run_query(ranker, self._embedder, query, top, partner, mode)
+
+    def sheet(self, sheet_id: str) -> Sheet | None:
+        return self.index.sheets.get(sheet_id)
+
+    def partners(self) -> dict[str, dict]:
+        return self.index.lexicon["partners"]
