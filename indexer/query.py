@@ -15,13 +15,20 @@ from indexer.text import STOPWORDS, content_words, stem, words
 
 MAX_PHRASE = 4  # longest glossary phrase looked up, in words
 MIN_TYPO_LENGTH = 4
-TYPO_CUTOFF = 80.0
+TYPO_CUTOFF = 85.0
 
 
 @dataclass
 class Concept:
+    """One thing the agent asked about, and the ways a sheet may say it."""
+
     words: str  # as typed (folded)
-    stems: set[str]  # the word's stem, its correction's and its glossary expansions'
+    typed: list[tuple[str, ...]]  # stems as typed, and as corrected: each an alternative phrase
+    expansions: list[tuple[str, ...]] = field(default_factory=list)  # glossary equivalents, weighted lower
+
+    @property
+    def stems(self) -> set[str]:
+        return {s for phrase in self.typed + self.expansions for s in phrase}
 
 
 @dataclass
@@ -77,23 +84,22 @@ class Analyzer:
             phrase = self._phrase_at(fixed, i) or self._phrase_at(typed, i)
             if phrase:
                 n, expansions = phrase
-                stems = {stem(w) for w in fixed[i : i + n] if w not in STOPWORDS}
-                for expansion in expansions:
-                    stems.update(stem(w) for w in content_words(expansion))
+                key = tuple(stem(w) for w in fixed[i : i + n] if w not in STOPWORDS) or tuple(stem(w) for w in fixed[i : i + n])
+                alternatives = [tuple(stem(w) for w in content_words(e)) for e in expansions]
                 analysis.expansions.extend(expansions)
-                analysis.concepts.append(Concept(" ".join(typed[i : i + n]), stems))
+                analysis.concepts.append(Concept(" ".join(typed[i : i + n]), [key], [a for a in alternatives if a]))
                 i += n
                 continue
             w = fixed[i]
             if w not in STOPWORDS and (len(w) > 1 or w.isdigit()):
-                stems = {stem(w)} | ({stem(typed[i])} if typed[i] != w else set())
-                analysis.concepts.append(Concept(typed[i], stems))
+                alternatives = [(stem(w),)] + ([(stem(typed[i]),)] if typed[i] != w else [])
+                analysis.concepts.append(Concept(typed[i], alternatives))
             i += 1
         return analysis
 
     def _phrase_at(self, seq: list[str], i: int) -> tuple[int, list[str]] | None:
         for n in range(min(MAX_PHRASE, len(seq) - i), 0, -1):
             expansions = self.glossary.get(tuple(seq[i : i + n]))
-            if expansions:
+            if expansions and not (n == 1 and seq[i] in STOPWORDS):  # "pas", "as": everyday words first
                 return n, expansions
         return None

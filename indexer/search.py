@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.chunks import head_text
 from indexer.embed import Embedder, make_embedder
 from indexer.query import Analysis, Analyzer
 from indexer.sheets import Sheet
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
+from indexer.text import tokens
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -30,6 +32,7 @@ class Tuning:
     w_head: float = 1.0  # BM25 on title + keywords
     w_body: float = 0.6  # BM25 on body chunks
     w_dense: float = 0.8  # cosine on chunk embeddings
+    expansion_weight: float = 0.8  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
     dense_floor: float = 0.15  # cosine mapped to 0 confidence
     dense_ceiling: float = 0.65  # cosine mapped to 1
@@ -75,6 +78,7 @@ class Ranker:
         lexicon = index.lexicon
         self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
+        self.head_terms = {sid: set(tokens(head_text(sheet))) for sid, sheet in index.sheets.items()}
         n = max(1, len(self.terms))
         df: dict[str, int] = {}
         for stems in self.terms.values():
@@ -91,25 +95,23 @@ class Ranker:
         rankings: list[tuple[float, dict[str, float]]] = []
         best_chunk: dict[str, tuple[float, int]] = {}
         dense: dict[str, float] = {}
-        if mode in ("hybrid", "lexical"):
-            stems = analysis.stems
-            if stems:
-                head = self.index.head.get_scores(stems)
-                rankings.append((t.w_head, {sid: float(s) for sid, s in zip(self.index.head_ids, head)
-                                            if s > 0 and sid in allowed}))
-                body_scores = self.index.body.get_scores(stems)
-                body: dict[str, float] = {}
-                top_body = float(body_scores.max()) if len(body_scores) else 0.0
-                for i in np.flatnonzero(body_scores > 0):
-                    sid = self.chunk_sheet[i]
-                    if sid in allowed:
-                        score = float(body_scores[i])
-                        if score > body.get(sid, 0.0):
-                            body[sid] = score
-                        key = score / top_body
-                        if key > best_chunk.get(sid, (-1.0, 0))[0]:
-                            best_chunk[sid] = (key, int(i))
-                rankings.append((t.w_body, body))
+        if mode in ("hybrid", "lexical") and analysis.concepts:
+            head = self.lexical_scores(self.index.head, analysis)
+            rankings.append((t.w_head, {sid: float(s) for sid, s in zip(self.index.head_ids, head)
+                                        if s > 0 and sid in allowed}))
+            body_scores = self.lexical_scores(self.index.body, analysis)
+            body: dict[str, float] = {}
+            top_body = float(body_scores.max())
+            for i in np.flatnonzero(body_scores > 0):
+                sid = self.chunk_sheet[i]
+                if sid in allowed:
+                    score = float(body_scores[i])
+                    if score > body.get(sid, 0.0):
+                        body[sid] = score
+                    key = score / top_body
+                    if key > best_chunk.get(sid, (-1.0, 0))[0]:
+                        best_chunk[sid] = (key, int(i))
+            rankings.append((t.w_body, body))
         if mode in ("hybrid", "dense") and query_vector is not None and self.index.vectors.ntotal:
             k = min(t.dense_k, self.index.vectors.ntotal)
             scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), k)
@@ -136,14 +138,38 @@ class Ranker:
         confidence = self.confidence(analysis, order[0], dense.get(order[0]), mode) if order else 0.0
         return hits, confidence
 
-    def coverage(self, analysis: Analysis, sheet_id: str) -> float:
-        """Share of the query's concepts (weighted by rarity) that the sheet's words cover."""
-        terms = self.terms.get(sheet_id, set())
+    def lexical_scores(self, bm25, analysis: Analysis) -> np.ndarray:
+        """BM25 summed over concepts; a concept scores its best alternative (typed, corrected or glossary).
+
+        Glossary phrases count the mean of their terms, times `expansion_weight`: "caf" may stand for
+        "caisse d'allocations familiales" without dragging in every sheet that says "familiales".
+        """
+        cache: dict[str, np.ndarray] = {}
+
+        def term(s: str) -> np.ndarray:
+            if s not in cache:
+                cache[s] = np.asarray(bm25.get_scores([s]), dtype=np.float32)
+            return cache[s]
+
+        total = None
+        for concept in analysis.concepts:
+            best = None
+            for phrase in concept.typed:
+                v = sum(term(s) for s in phrase)
+                best = v if best is None else np.maximum(best, v)
+            for phrase in concept.expansions:
+                best = np.maximum(best, self.tuning.expansion_weight * sum(term(s) for s in phrase) / len(phrase))
+            total = best if total is None else total + best
+        return total
+
+    def coverage(self, analysis: Analysis, sheet_id: str, head_only: bool = False) -> float:
+        """Share of the query's concepts (weighted by rarity) that the sheet's words (or title and keywords) cover."""
+        terms = (self.head_terms if head_only else self.terms).get(sheet_id, set())
         total = covered = 0.0
         for concept in analysis.concepts:
-            weight = max(self.idf.get(s, self.unknown_idf) for s in concept.stems)
+            weight = max(self.idf.get(s, self.unknown_idf) for phrase in concept.typed for s in phrase)
             total += weight
-            if concept.stems & terms:
+            if any(set(p) <= terms for p in concept.typed + concept.expansions):
                 covered += weight
         return covered / total if total else 0.0
 

@@ -219,7 +219,10 @@ def _front_matter(token: Token, path: str, problems: list[Problem]) -> tuple[dic
         node = yaml.compose(token.content, Loader=yaml.SafeLoader)
         meta = yaml.safe_load(token.content)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        # An unclosed quote or bracket is detected lines later: point at where it was opened instead.
+        context = getattr(exc, "context", None) or ""
+        opened = getattr(exc, "context_mark", None) if ("scanning" in context or "flow" in context) else None
+        mark = opened or getattr(exc, "problem_mark", None)
         line = first + mark.line if mark is not None else first
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(Problem(path, line, f"YAML invalide : {reason}",

@@ -1,0 +1,151 @@
+"""Rebuilds: atomic switch, nothing lost on bad input, incremental, locked, rollback, live reload."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from indexer.build import BuildError, rebuild
+from indexer.search import Searcher
+from indexer.store import IndexStore, LockedError, StoreError
+
+SHEET = "ants/ants-carte-grise-occasion.md"
+
+
+def break_yaml(kb):
+    path = kb / SHEET
+    path.write_text(path.read_text(encoding="utf-8").replace('title: "Immatriculer', 'title: Immatriculer: "'),
+                    encoding="utf-8")
+
+
+def test_rebuild_writes_a_build_and_points_to_it(index):
+    store = IndexStore(index)
+    build_id = store.current_id()
+    assert build_id and store.build_ids() == [build_id]
+    manifest = Searcher(index).index.manifest
+    assert manifest["model"] == "hash-256" and manifest["chunks"] > 3 and len(manifest["sheets"]) == 3
+
+
+def test_a_failed_rebuild_leaves_the_serving_index(kb, index, embedder):
+    before = Searcher(index).search("immatriculer un véhicule").to_json()
+    serving = IndexStore(index).current_id()
+    break_yaml(kb)
+    with pytest.raises(BuildError) as failure:
+        rebuild(kb, index, embedder, "hash")
+    assert any(p.path.endswith("ants-carte-grise-occasion.md") and p.line == 3 for p in failure.value.problems)
+    assert IndexStore(index).current_id() == serving
+    assert Searcher(index).search("immatriculer un véhicule").to_json() == before
+
+
+def test_a_build_failing_its_check_is_never_switched_in(kb, index, embedder, monkeypatch):
+    serving = IndexStore(index).current_id()
+    monkeypatch.setattr("indexer.build.check_build", lambda *a: (_ for _ in ()).throw(StoreError("contrôle")))
+    with pytest.raises(StoreError):
+        rebuild(kb, index, embedder, "hash")
+    assert IndexStore(index).current_id() == serving
+    assert not [p for p in (index / "builds").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_rebuild_reembeds_only_the_changed_sheet(kb, index, embedder):
+    full = embedder.calls
+    path = kb / "cpam" / "cpam-carte-vitale.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Environ trois semaines.", "Environ deux semaines."),
+                    encoding="utf-8")
+    embedder.calls = 0
+    report = rebuild(kb, index, embedder, "hash")
+    assert report.embedded == 1  # only the edited Délais chunk; the other 19 come from the cache
+    assert embedder.calls == 2 < full / 3  # that chunk, and the check query run on the new build
+    unchanged = rebuild(kb, index, embedder, "hash")
+    assert unchanged.embedded == 0
+
+
+def test_a_second_rebuild_waits_for_the_lock_then_gives_up_clearly(kb, index, embedder):
+    with IndexStore(index).lock():
+        with pytest.raises(LockedError, match="autre reconstruction"):
+            rebuild(kb, index, embedder, "hash", lock_wait=0.2)
+
+
+def test_rollback_switches_back_and_old_builds_are_pruned(kb, index, embedder):
+    store = IndexStore(index)
+    first = store.current_id()
+    second = rebuild(kb, index, embedder, "hash").build_id
+    assert store.rollback() == first
+    assert Searcher(index).index.build_id == first
+    for _ in range(6):
+        rebuild(kb, index, embedder, "hash")
+    assert len(store.build_ids()) == 5 and second not in store.build_ids()
+
+
+def test_rollback_without_an_older_build_fails_clearly(index):
+    with pytest.raises(StoreError, match="aucune version antérieure"):
+        IndexStore(index).rollback()
+
+
+def test_a_searcher_picks_up_a_new_build_at_the_next_query(kb, index, embedder):
+    searcher = Searcher(index, embedder)
+    assert searcher.search("passeport").answer is None
+    (kb / "ants" / "ants-passeport.md").write_text(
+        (kb / SHEET).read_text(encoding="utf-8")
+        .replace("ants-carte-grise-occasion", "ants-passeport")
+        .replace("Immatriculer un véhicule d'occasion", "Demander un passeport")
+        .replace("  - carte grise\n", "  - passeport\n"),
+        encoding="utf-8")
+    rebuild(kb, index, embedder, "hash")
+    assert searcher.search("passeport").answer == "ants-passeport"
+
+
+KILLED_REBUILD = textwrap.dedent("""
+    import sys, time
+    from indexer.build import rebuild
+    from indexer.embed import HashEmbedder
+
+    class Slow(HashEmbedder):
+        def encode(self, texts):
+            print("embedding", flush=True)
+            time.sleep(60)
+            return super().encode(texts)
+
+    rebuild(sys.argv[1], sys.argv[2], Slow(), "hash")
+""")
+
+
+def test_kill_9_during_a_rebuild_leaves_the_previous_build_serving(kb, index, embedder):
+    before = Searcher(index).search("carte vitale perdue").to_json()
+    serving = IndexStore(index).current_id()
+    (kb / "cpam" / "cpam-carte-vitale.md").write_text(
+        (kb / "cpam" / "cpam-carte-vitale.md").read_text(encoding="utf-8") + "\nNouvelle phrase.\n", encoding="utf-8")
+    child = subprocess.Popen([sys.executable, "-c", KILLED_REBUILD, str(kb), str(index)], stdout=subprocess.PIPE,
+                             text=True, cwd=os.getcwd())
+    try:
+        assert child.stdout.readline().strip() == "embedding"  # mid-rebuild, lock held, temp build on disk
+        assert [p for p in (index / "builds").iterdir() if p.name.startswith(".tmp-")]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert IndexStore(index).current_id() == serving
+    assert Searcher(index).search("carte vitale perdue").to_json() == before
+    report = rebuild(kb, index, embedder, "hash")  # the lock died with its holder
+    assert report.removed_leftovers and not [p for p in (index / "builds").iterdir() if p.name.startswith(".tmp-")]
+
+
+CONCURRENT_REBUILD = textwrap.dedent("""
+    import sys
+    from indexer.build import rebuild
+    from indexer.embed import HashEmbedder
+    print(rebuild(sys.argv[1], sys.argv[2], HashEmbedder(), "hash", lock_wait=120).build_id)
+""")
+
+
+def test_two_concurrent_rebuilds_both_finish_and_leave_a_consistent_index(kb, index):
+    children = [subprocess.Popen([sys.executable, "-c", CONCURRENT_REBUILD, str(kb), str(index)],
+                                 stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    ids = [child.communicate(timeout=120)[0].strip() for child in children]
+    assert all(child.returncode == 0 for child in children)
+    assert len(set(ids)) == 2 and IndexStore(index).current_id() == max(ids)
+    searcher = Searcher(index)
+    assert searcher.index.vectors.ntotal == len(searcher.index.chunks)
+    assert searcher.search("carte vitale perdue").answer == "cpam-carte-vitale"

@@ -1,0 +1,38 @@
+from indexer.query import Analyzer
+from indexer.text import stem, tokens
+
+VOCABULARY = ["permis", "conduire", "carte", "grise", "casier", "judiciaire", "logement"]
+GLOSSARY = {"apl": ["aide personnalisée au logement"], "carte grise": ["certificat d'immatriculation"],
+            "pas": ["prélèvement à la source"]}
+
+
+def analyzer():
+    return Analyzer(VOCABULARY, GLOSSARY)
+
+
+def test_typos_are_corrected_against_the_kb_vocabulary():
+    analysis = analyzer().analyze("permi de conduir")
+    assert analysis.corrections == {"permi": "permis", "conduir": "conduire"}
+    assert analysis.concepts[0].typed == [(stem("permis"),), (stem("permi"),)]  # the correction, then as typed
+
+
+def test_unrelated_words_are_not_forced_onto_the_vocabulary():
+    assert analyzer().analyze("tarte aux pommes").corrections == {}
+
+
+def test_glossary_expands_acronyms_and_phrases():
+    analysis = analyzer().analyze("APL")
+    assert analysis.expansions == ["aide personnalisée au logement"]
+    assert analysis.concepts[0].expansions == [tuple(tokens("aide personnalisée au logement"))]
+    phrase = analyzer().analyze("ma carte grise")
+    assert [c.words for c in phrase.concepts] == ["carte grise"]
+    assert "certificat d'immatriculation" in phrase.dense_text
+
+
+def test_everyday_stopwords_are_not_read_as_acronyms():
+    assert analyzer().analyze("je n'arrive pas à me connecter").expansions == []
+
+
+def test_empty_and_symbol_only_queries():
+    assert analyzer().analyze("").concepts == []
+    assert analyzer().analyze("?!…").concepts == []

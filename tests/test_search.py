@@ -1,0 +1,64 @@
+"""Ranking on the tiny KB with the deterministic embedder."""
+
+import pytest
+
+from indexer.search import Searcher
+
+
+@pytest.fixture
+def searcher(index):
+    return Searcher(index)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("immatriculer un véhicule", "ants-carte-grise-occasion"),
+    ("carte grise", "ants-carte-grise-occasion"),
+    ("cart grisse", "ants-carte-grise-occasion"),  # typos
+    ("APL", "caf-aide-logement"),  # acronym through the glossary
+    ("aide personnalisee au logement", "caf-aide-logement"),  # no accents
+    ("carte vitale perdue", "cpam-carte-vitale"),
+    ("secu", "cpam-carte-vitale"),
+])
+def test_hybrid_answers(searcher, query, expected):
+    result = searcher.search(query)
+    assert result.answer == expected
+    assert result.results[0].id == expected and result.results[0].section
+
+
+def test_out_of_scope_gets_no_answer_but_still_neighbours(searcher):
+    result = searcher.search("recette de la tarte aux pommes")
+    assert result.answer is None
+    assert result.to_json()["answer"] is None
+
+
+def test_results_are_unique_sheets_even_when_top_exceeds_the_index(searcher):
+    result = searcher.search("carte", top=50)
+    ids = [h.id for h in result.results]
+    assert len(ids) == len(set(ids)) <= 3
+
+
+def test_partner_filter(searcher):
+    result = searcher.search("carte", partner="cpam")
+    assert [h.partner for h in result.results] == ["cpam"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_every_mode_ranks_the_obvious_sheet_first(searcher, mode):
+    assert searcher.search("carte vitale perdue volée", mode=mode).results[0].id == "cpam-carte-vitale"
+
+
+def test_unknown_mode_is_refused(searcher):
+    with pytest.raises(ValueError):
+        searcher.search("x", mode="magic")
+
+
+def test_json_contract(searcher):
+    data = searcher.search("APL").to_json()
+    assert set(data) == {"query", "answer", "results"}
+    assert set(data["results"][0]) == {"id", "title", "partner", "score", "section"}
+
+
+def test_sheet_content_is_served_from_the_index(searcher):
+    sheet = searcher.sheet("ants-carte-grise-occasion")
+    assert sheet.steps[0] == "Se connecter au site de l'ANTS."
+    assert searcher.partners()["ants"]["short"] == "ANTS"
