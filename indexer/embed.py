@@ -73,7 +73,8 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(str(path), device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         name = "all-MiniLM-L6-v2" if spec == DEFAULT_MODEL else path.name
         self.model_id = f"{name}@{digest[:12]}"
 

@@ -44,3 +44,19 @@ def index(kb, tmp_path, embedder) -> Path:
     path = tmp_path / "index"
     rebuild(kb, path, embedder, "hash")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The default model, loaded once for the session, offline."""
+    from indexer.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder("default")
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory, real_embedder) -> Path:
+    """The shipped KB indexed with the default model (about a minute on 2 cores)."""
+    path = tmp_path_factory.mktemp("real") / "index"
+    rebuild(ROOT / "kb", path, real_embedder, "default")
+    return path

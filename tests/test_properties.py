@@ -1,0 +1,33 @@
+"""Property-based: the parser and the query analysis never raise, whatever the text."""
+
+from hypothesis import given, settings, strategies as st
+
+from indexer.query import Analyzer
+from indexer.sheets import parse_sheet
+from indexer.text import tokens
+
+ANALYZER = Analyzer(["permis", "conduire", "carte", "grise", "logement"], {"apl": ["aide au logement"]})
+markdownish = st.text(alphabet=st.sampled_from(list("---#:\n -1.*[](){}\"'éèàç<>abcdxyz0123456789\t|`")), max_size=400)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=400), markdownish))
+def test_parse_sheet_never_raises(text):
+    sheet, problems = parse_sheet(text, "kb/caf/caf-x.md", {"caf"})
+    assert sheet is not None or any(p.is_error for p in problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_query_analysis_never_raises(text):
+    analysis = ANALYZER.analyze(text)
+    assert isinstance(analysis.dense_text, str)
+    assert all(concept.typed for concept in analysis.concepts)
+    tokens(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60))
+def test_front_matter_values_of_any_text_never_raise(value):
+    text = f"---\nid: caf-x\ntitle: {value}\npartner: caf\nupdated: {value}\n---\n## Étapes\n1. a\n"
+    parse_sheet(text, "kb/caf/caf-x.md", {"caf"})
