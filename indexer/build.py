@@ -93,6 +93,7 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder, model
         build_id, tmp = store.new_build_dir()
         try:
             chunks = [c for sheet in kb.sheets for c in sheet_chunks(sheet)]
+            head_tokens = [tokens(head_text(s)) for s in kb.sheets]
             vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress)
             manifest = {
                 "build_id": build_id,
@@ -107,7 +108,9 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder, model
             }
             write_build(
                 tmp, vectors, [c.to_dict() for c in chunks], kb.sheets, lexicon_of(kb),
-                [tokens(head_text(s)) for s in kb.sheets], [tokens(c.text) for c in chunks], manifest,
+                head_tokens, [tokens(c.text) for c in chunks],
+                [h * 2 + [t for sec in s.sections.values() for t in tokens(sec.text)] for h, s in zip(head_tokens, kb.sheets)],
+                manifest,
             )
             check_build(tmp, embedder, kb.sheets[0].id, kb.sheets[0].title)
             store.commit(build_id, tmp)

@@ -28,16 +28,21 @@ MODES = ("hybrid", "dense", "lexical")
 class Tuning:
     """Fusion weights and the answer threshold, set from `python -m indexer eval` on the dev set."""
 
-    rrf_k: float = 10.0
+    rrf_k: float = 2.0
     w_head: float = 1.0  # BM25 on title + keywords
-    w_body: float = 0.6  # BM25 on body chunks
-    w_dense: float = 0.8  # cosine on chunk embeddings
+    w_body: float = 0.7  # BM25 on body chunks
+    w_full: float = 1.0  # BM25 on whole sheets, title and keywords counted twice
+    w_dense: float = 0.7  # cosine on chunk embeddings
     expansion_weight: float = 0.8  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
-    dense_floor: float = 0.15  # cosine mapped to 0 confidence
-    dense_ceiling: float = 0.65  # cosine mapped to 1
-    coverage_weight: float = 0.7  # share of lexical coverage in the hybrid confidence
-    threshold: float = 0.5  # confidence under which no answer is given
+    # Answer decision: logistic regression over `Ranker.features`, fitted on the dev set by tools/tune.py.
+    confidence_weights: tuple[tuple[str, float], ...] = (
+        ("pairs", 2.493), ("coverage", 1.817), ("head_coverage", 2.848), ("cosine", 2.42), ("unknown", -1.639),
+        ("length", 2.376))
+    confidence_bias: float = -8.081
+    dense_only_slope: float = 6.553
+    dense_only_bias: float = -3.609
+    threshold: float = 0.2  # confidence under which no answer is given
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Ranker:
         self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
         self.head_terms = {sid: set(tokens(head_text(sheet))) for sid, sheet in index.sheets.items()}
+        self.phrases = {sid: [set(tokens(p)) for p in [sheet.title, *sheet.keywords]] for sid, sheet in index.sheets.items()}
         n = max(1, len(self.terms))
         df: dict[str, int] = {}
         for stems in self.terms.values():
@@ -89,7 +95,8 @@ class Ranker:
         self.chunk_sheet = [c["sheet"] for c in index.chunks]
 
     def rank(self, analysis: Analysis, query_vector: np.ndarray | None, mode: str, top: int,
-             partner: str | None = None) -> tuple[list[Hit], float]:
+             partner: str | None = None) -> tuple[list[Hit], float, dict[str, float]]:
+        """Sheets best first, the confidence that the first one answers, and the features behind it."""
         t = self.tuning
         allowed = {i for i, s in self.index.sheets.items() if partner is None or s.partner == partner}
         rankings: list[tuple[float, dict[str, float]]] = []
@@ -98,6 +105,9 @@ class Ranker:
         if mode in ("hybrid", "lexical") and analysis.concepts:
             head = self.lexical_scores(self.index.head, analysis)
             rankings.append((t.w_head, {sid: float(s) for sid, s in zip(self.index.head_ids, head)
+                                        if s > 0 and sid in allowed}))
+            full = self.lexical_scores(self.index.full, analysis)
+            rankings.append((t.w_full, {sid: float(s) for sid, s in zip(self.index.head_ids, full)
                                         if s > 0 and sid in allowed}))
             body_scores = self.lexical_scores(self.index.body, analysis)
             body: dict[str, float] = {}
@@ -135,8 +145,10 @@ class Ranker:
             chunk = self.index.chunks[best_chunk[sid][1]] if sid in best_chunk else None
             hits.append(Hit(sid, sheet.title, sheet.partner, fused[sid],
                             chunk["section"] if chunk else "", chunk["passage"] if chunk else ""))
-        confidence = self.confidence(analysis, order[0], dense.get(order[0]), mode) if order else 0.0
-        return hits, confidence
+        if not order:
+            return hits, 0.0, {}
+        features = self.features(analysis, order[0], dense.get(order[0]))
+        return hits, self.confidence(features, mode), features
 
     def lexical_scores(self, bm25, analysis: Analysis) -> np.ndarray:
         """BM25 summed over concepts; a concept scores its best alternative (typed, corrected or glossary).
@@ -162,6 +174,22 @@ class Ranker:
             total = best if total is None else total + best
         return total
 
+    def pairs(self, analysis: Analysis, sheet_id: str) -> float:
+        """Share of neighbouring query concepts that meet in one keyword or the title of the sheet.
+
+        "logement social" and "aide au logement" share a word; only the second is a phrase the sheet uses.
+        """
+        phrases = self.phrases.get(sheet_id, [])
+
+        def meets(concepts) -> bool:
+            return any(all(any(set(p) <= phrase for p in c.typed + c.expansions) for c in concepts) for phrase in phrases)
+
+        concepts = analysis.concepts
+        if len(concepts) == 1:
+            return float(meets(concepts))
+        pairs = list(zip(concepts, concepts[1:]))
+        return sum(meets(pair) for pair in pairs) / len(pairs) if pairs else 0.0
+
     def coverage(self, analysis: Analysis, sheet_id: str, head_only: bool = False) -> float:
         """Share of the query's concepts (weighted by rarity) that the sheet's words (or title and keywords) cover."""
         terms = (self.head_terms if head_only else self.terms).get(sheet_id, set())
@@ -173,15 +201,39 @@ class Ranker:
                 covered += weight
         return covered / total if total else 0.0
 
-    def confidence(self, analysis: Analysis, sheet_id: str, cosine: float | None, mode: str) -> float:
+    def features(self, analysis: Analysis, sheet_id: str, cosine: float | None) -> dict[str, float]:
+        """What the answer decision looks at: how much of the query the best sheet explains."""
+        known = unknown = 0.0
+        for concept in analysis.concepts:
+            stems = [s for phrase in concept.typed for s in phrase]
+            weight = max(self.idf.get(s, self.unknown_idf) for s in stems)
+            if any(s in self.idf for s in concept.stems):
+                known += weight
+            else:
+                unknown += weight
+        return {
+            "pairs": self.pairs(analysis, sheet_id),
+            "coverage": self.coverage(analysis, sheet_id),
+            "head_coverage": self.coverage(analysis, sheet_id, head_only=True),
+            "cosine": 0.0 if cosine is None else cosine,
+            "unknown": unknown / (known + unknown) if known + unknown else 1.0,
+            "length": math.log1p(len(analysis.concepts)),
+        }
+
+    def confidence(self, x: dict[str, float], mode: str) -> float:
+        """Probability-like score that the best sheet answers the query (logistic, fitted by tools/tune.py)."""
         t = self.tuning
-        dense = 0.0 if cosine is None else min(1.0, max(0.0, (cosine - t.dense_floor) / (t.dense_ceiling - t.dense_floor)))
         if mode == "dense":
-            return dense
-        coverage = self.coverage(analysis, sheet_id)
-        if mode == "lexical":
-            return coverage
-        return t.coverage_weight * coverage + (1 - t.coverage_weight) * dense
+            weights = {"cosine": t.dense_only_slope}
+            bias = t.dense_only_bias
+        elif mode == "lexical":
+            weights = {k: v for k, v in t.confidence_weights if k != "cosine"}
+            bias = t.confidence_bias
+        else:
+            weights = dict(t.confidence_weights)
+            bias = t.confidence_bias
+        z = bias + sum(w * x[k] for k, w in weights.items())
+        return 1.0 / (1.0 + math.exp(-z))
 
 
 def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, partner: str | None = None,
@@ -195,7 +247,7 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     if mode != "lexical" and analysis.dense_text.strip():
         vector = embedder.encode([analysis.dense_text])[0]
     embedded = time.perf_counter()
-    hits, confidence = ranker.rank(analysis, vector, mode, top, partner)
+    hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
     answer = hits[0].id if hits and confidence >= ranker.tuning.threshold else None
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,

