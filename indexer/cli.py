@@ -83,7 +83,6 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="mesurer reconstruction complète, reconstruction d'une fiche et recherche")
     _kb(p), _model(p)
     p.add_argument("--synthetic", type=int, default=0, help="ajouter une base synthétique de N fiches (ex. 10000)")
-    p.add_argument("--queries", type=int, default=200)
     p.set_defaults(func=cmd_bench)
     return parser
 
@@ -224,5 +223,5 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from indexer.bench import run_bench
 
-    print(run_bench(args.kb, args.model, synthetic=args.synthetic, queries=args.queries))
+    print(run_bench(args.kb, args.model, synthetic=args.synthetic))
     return 0

@@ -72,6 +72,9 @@ class SentenceTransformerEmbedder:
         # Imported here: torch and transformers take seconds to import, `--help` or `validate` should not pay it.
         from sentence_transformers import SentenceTransformer
 
+        import torch
+
+        self._threads = torch.get_num_threads()
         self._model = SentenceTransformer(str(path), device="cpu")
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
@@ -79,6 +82,13 @@ class SentenceTransformerEmbedder:
         self.model_id = f"{name}@{digest[:12]}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        # One query is a tiny matrix: splitting it across threads costs more than it gains, and under load a
+        # second thread waiting for a busy core turns 10 ms into hundreds. Batches (rebuilds) use every core.
+        threads = 1 if len(texts) <= 4 else self._threads
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         vectors = self._model.encode(
             list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )

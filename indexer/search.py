@@ -6,8 +6,10 @@ index's CURRENT pointer, so a rebuild is picked up at the next query without a r
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
+from collections.abc import Callable
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,7 +239,8 @@ class Ranker:
 
 
 def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, partner: str | None = None,
-              mode: str = "hybrid") -> Result:
+              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None) -> Result:
+    """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query."""
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
     started = time.perf_counter()
@@ -245,7 +248,7 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     analysed = time.perf_counter()
     vector = None
     if mode != "lexical" and analysis.dense_text.strip():
-        vector = embedder.encode([analysis.dense_text])[0]
+        vector = encode(analysis.dense_text) if encode else embedder.encode([analysis.dense_text])[0]
     embedded = time.perf_counter()
     hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
     answer = hits[0].id if hits and confidence >= ranker.tuning.threshold else None
@@ -264,6 +267,8 @@ class Searcher:
         self._embedder = embedder
         self._ranker: Ranker | None = None
         self._lock = threading.Lock()
+        # The app reruns the same query on every click (a checkbox, a filter): remember recent query vectors.
+        self._encode = functools.lru_cache(maxsize=1024)(lambda text: self._embedder.encode([text])[0])
         self.refresh()
 
     @property
@@ -298,7 +303,7 @@ class Searcher:
 
     def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid") -> Result:
         ranker = self.refresh()
-        return run_query(ranker, self._embedder, query, top, partner, mode)
+        return run_query(ranker, self._embedder, query, top, partner, mode, self._encode)
 
     def sheet(self, sheet_id: str) -> Sheet | None:
         return self.index.sheets.get(sheet_id)

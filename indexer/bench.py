@@ -1,0 +1,111 @@
+"""Benchmarks: full vs one-sheet rebuild (whole commands), and a synthetic KB at scale.
+
+    python -m indexer bench [--kb kb] [--model default] [--synthetic 10000]
+
+Timings are printed, never asserted: they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from indexer.kb import GLOSSARY_FILE, PARTNERS_FILE, sheet_paths
+
+QUERIES = ["immatriculer un véhicule", "carte vitale perdue", "APL", "prime d'activité", "casier judiciaire",
+           "s'actualiser france travail", "pension de réversion", "chèque énergie", "déclarer ses revenus",
+           "passeport"]
+
+
+def _rebuild(kb: Path, index: Path, model: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "indexer", "rebuild", "--quiet", "--kb", str(kb), "--index", str(index),
+                    "--model", model], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def rebuild_times(kb_dir: str, model: str, work: Path) -> dict[str, float]:
+    """Whole `rebuild` commands: from scratch, then after editing one sheet, then with nothing changed."""
+    kb = work / "kb"
+    shutil.copytree(kb_dir, kb)
+    index = work / "index"
+    full = _rebuild(kb, index, model)
+    sheet = sheet_paths(kb)[0]
+    text = sheet.read_text(encoding="utf-8")
+    sheet.write_text(text.replace("## Délais\n", "## Délais\nDélai indicatif, à confirmer auprès du partenaire.\n", 1),
+                     encoding="utf-8")
+    one = _rebuild(kb, index, model)
+    nothing = _rebuild(kb, index, model)
+    return {"full": full, "one_sheet": one, "unchanged": nothing}
+
+
+def synthetic_kb(source: Path, target: Path, count: int, seed: int = 0) -> None:
+    """`count` distinct sheets made from the real ones: new ids, shuffled extra sentences from the whole KB."""
+    rng = random.Random(seed)
+    target.mkdir(parents=True)
+    for name in (PARTNERS_FILE, GLOSSARY_FILE):
+        shutil.copy(source / name, target / name)
+    templates = [(p.parent.name, p.stem, p.read_text(encoding="utf-8")) for p in sheet_paths(source)]
+    sentences = [s for _, _, t in templates for s in re.split(r"(?<=[.!?])\s+", t.split("---", 2)[2]) if len(s) > 40]
+    for n in range(count):
+        partner, sheet_id, text = templates[n % len(templates)]
+        new_id = f"{sheet_id}-{n:05d}"
+        extra = " ".join(rng.sample(sentences, 3)).replace("\n", " ")
+        body = text.replace(f"id: {sheet_id}", f"id: {new_id}", 1).replace("## En bref\n", f"## En bref\n{extra}\n", 1)
+        folder = target / partner
+        folder.mkdir(exist_ok=True)
+        (folder / f"{new_id}.md").write_text(body, encoding="utf-8")
+
+
+def scale(kb_dir: str, count: int, work: Path) -> dict[str, float]:
+    """Build and search a synthetic KB of `count` sheets with the hash embedder (no model time: index costs only)."""
+    from indexer.build import rebuild
+    from indexer.embed import HashEmbedder
+    from indexer.search import Searcher
+
+    kb = work / "synthetic"
+    synthetic_kb(Path(kb_dir), kb, count)
+    started = time.perf_counter()
+    report = rebuild(kb, work / "synthetic-index", HashEmbedder(), "hash")
+    build = time.perf_counter() - started
+    searcher = Searcher(work / "synthetic-index")
+    searcher.search("échauffement")
+    times = []
+    for _ in range(5):
+        for query in QUERIES:
+            started = time.perf_counter()
+            searcher.search(query + " ", top=10)  # distinct text each round: no vector cache
+            times.append((time.perf_counter() - started) * 1000)
+    return {"sheets": report.sheets, "chunks": report.chunks, "build_s": build,
+            "query_p50_ms": statistics.median(times), "query_p95_ms": sorted(times)[int(0.95 * len(times))],
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def run_bench(kb_dir: str, model: str, synthetic: int = 0) -> str:
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        times = rebuild_times(kb_dir, model, work)
+        lines += [
+            f"KB {kb_dir}, modèle {model} (commandes complètes « python -m indexer rebuild ») :",
+            f"  reconstruction complète        {times['full']:7.1f} s",
+            f"  après modification d'une fiche {times['one_sheet']:7.1f} s  ({times['one_sheet'] / times['full']:.2f} × la complète)",
+            f"  sans modification              {times['unchanged']:7.1f} s",
+        ]
+        if synthetic:
+            result = scale(kb_dir, synthetic, work)
+            lines += [
+                f"Base synthétique de {result['sheets']} fiches, {result['chunks']} passages (encodeur hash, sans modèle) :",
+                f"  construction                   {result['build_s']:7.1f} s",
+                f"  recherche p50 / p95            {result['query_p50_ms']:.1f} / {result['query_p95_ms']:.1f} ms",
+                f"  mémoire maximale (processus)   {result['peak_rss_mb']:.0f} Mo",
+            ]
+    return "\n".join(lines)
