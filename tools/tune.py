@@ -1,10 +1,11 @@
 """Fit the ranking weights and the answer decision on a query set (never on the held-out one).
 
-    python tools/tune.py tests/eval/dev.jsonl [--index index]
+    python tools/tune.py tests/eval/dev.jsonl [--index index] [--max-unanswered 0.015] [--no-grid]
 
-Embeds each query once, grid-searches the fusion weights for hit@1, then fits the logistic answer decision
-(features of `Ranker.features`) and picks the threshold that leaves at most --max-unanswered of in-scope
-queries without an answer. Prints the values to put in `indexer.search.Tuning`.
+Embeds each query once, grid-searches the fusion weights for hit@1, then fits, for each mode, a logistic
+answer decision over `Ranker.features` (in-scope vs out-of-scope queries) and picks the highest threshold that
+leaves at most --max-unanswered of in-scope queries without an answer. Prints a `Tuning(...)` to paste into
+indexer/search.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import math
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -28,13 +28,18 @@ GRID = {
     "w_dense": [0.0, 0.2, 0.4, 0.7],
     "expansion_weight": [0.8, 1.0],
 }
+FEATURES = {
+    "hybrid": ("pairs", "coverage", "head_coverage", "cosine", "unknown", "length"),
+    "lexical": ("pairs", "coverage", "head_coverage", "unknown", "length"),
+    "dense": ("cosine",),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
     parser.add_argument("--index", default="index")
-    parser.add_argument("--max-unanswered", type=float, default=0.01)
+    parser.add_argument("--max-unanswered", type=float, default=0.015)
     parser.add_argument("--no-grid", action="store_true", help="keep the current fusion weights")
     args = parser.parse_args()
     searcher = Searcher(args.index)
@@ -56,31 +61,24 @@ def main() -> None:
         for hits, values in results[:5]:
             print(f"hit@1 {hits / in_scope:.4f}", dict(zip(GRID, values)))
         best = dict(zip(GRID, results[0][1]))
-
     ranker.tuning = dataclasses.replace(Tuning(), **best)
-    names = [n for n, _ in Tuning().confidence_weights]
-    rows, labels = [], []
-    for q, analysis, vector in prepared:
-        _, _, x = ranker.rank(analysis, vector, "hybrid", 1)
-        rows.append([x[n] for n in names])
-        labels.append(1 if q.expected else 0)
-    X, y = np.array(rows), np.array(labels)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
-    weights = tuple((n, round(float(w), 3)) for n, w in zip(names, model.coef_[0]))
-    bias = round(float(model.intercept_[0]), 3)
-    z = X @ model.coef_[0] + model.intercept_[0]
-    p = 1 / (1 + np.exp(-z))
-    threshold = _threshold(p, y, args.max_unanswered)
-    print("\nTuning(", ", ".join(f"{k}={v}" for k, v in best.items()), f", confidence_weights={weights}, "
-          f"confidence_bias={bias}, threshold={threshold})")
-    print(f"dev: out-of-scope rejected {np.mean(p[y == 0] < threshold):.3f}, "
-          f"in-scope unanswered {np.mean(p[y == 1] < threshold):.3f}")
 
-    cos = X[:, names.index("cosine")]
-    model_dense = LogisticRegression(class_weight="balanced").fit(cos.reshape(-1, 1), y)
-    pd = model_dense.predict_proba(cos.reshape(-1, 1))[:, 1]
-    print(f"dense only: dense_only_slope={model_dense.coef_[0][0]:.3f}, dense_only_bias={model_dense.intercept_[0]:.3f}, "
-          f"threshold would be {_threshold(pd, y, args.max_unanswered)}")
+    decision = []
+    for mode, names in FEATURES.items():
+        rows, labels = [], []
+        for q, analysis, vector in prepared:
+            _, _, x = ranker.rank(analysis, vector, mode, 1)
+            rows.append([x.get(n, 1.0 if n == "unknown" else 0.0) for n in names])
+            labels.append(1 if q.expected else 0)
+        X, y = np.array(rows), np.array(labels)
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
+        p = model.predict_proba(X)[:, 1]
+        threshold = _threshold(p, y, args.max_unanswered)
+        weights = tuple((n, round(float(w), 3)) for n, w in zip(names, model.coef_[0]))
+        decision.append((mode, weights, round(float(model.intercept_[0]), 3), threshold))
+        print(f"{mode}: dev out-of-scope rejected {np.mean(p[y == 0] < threshold):.3f}, "
+              f"in-scope unanswered {np.mean(p[y == 1] < threshold):.3f}")
+    print("\nTuning(" + ", ".join(f"{k}={v}" for k, v in best.items()) + f", decision={tuple(decision)})")
 
 
 def _threshold(p: np.ndarray, y: np.ndarray, max_unanswered: float) -> float:
