@@ -8,7 +8,6 @@ served at the next query without restarting the app. Failures are not cached: on
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import streamlit as st
@@ -21,12 +20,6 @@ from assistant import config
 from assistant.feedback import Store
 
 REBUILD_COMMAND = "python -m indexer rebuild"
-
-# A search encodes one short text: torch's thread pool brings nothing but hand-offs, and on a busy two-core
-# counter PC its threads wait for each other (measured: query to card p50 214 -> 82 ms, p95 681 -> 158 ms).
-# Set before torch is first imported, which happens when the Searcher loads the model.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 
 @st.cache_resource(show_spinner="Chargement de l'index et du modèle de recherche…")
 def _searcher(index_dir: str) -> Searcher:
