@@ -78,7 +78,8 @@ class SentenceTransformerEmbedder:
 
         self._threads = torch.get_num_threads()
         self._model = SentenceTransformer(str(path), device="cpu")
-        if spec == DEFAULT_MODEL:
+        self.quantized = spec == DEFAULT_MODEL
+        if self.quantized:
             _quantize(self._model)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
@@ -88,13 +89,16 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         import torch
 
-        # One query is a tiny matrix: splitting it across threads costs more than it gains, and under load a
-        # second thread waiting for a busy core turns 10 ms into hundreds. Batches (rebuilds) use every core.
-        threads = 1 if len(texts) <= 4 else self._threads
+        # One text is a tiny matrix: splitting it across threads costs more than it gains, and under load a
+        # second thread waiting for a busy core turns 10 ms into hundreds. Full-precision batches use every core.
+        # The int8 model quantizes activations with one range per batch (padding included), so a text's vector
+        # would depend on its batch-mates: it embeds one text at a time, exactly as a query is embedded.
+        batch = 1 if self.quantized else 64
+        threads = 1 if self.quantized or len(texts) <= 4 else self._threads
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
         vectors = self._model.encode(
-            list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            list(texts), batch_size=batch, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 

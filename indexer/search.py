@@ -40,11 +40,11 @@ class Tuning:
     # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
     # the dev set by tools/tune.py. Below the threshold there is no answer, only suggestions.
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("pairs", 2.327), ("coverage", 2.083), ("head_coverage", 1.961), ("cosine", 3.382),
-                    ("unknown", -1.581), ("length", 2.145)), -7.901, 0.25),
-        ("lexical", (("pairs", 2.777), ("coverage", 2.021), ("head_coverage", 2.203), ("unknown", -1.817),
-                     ("length", 2.318)), -6.599, 0.15),
-        ("dense", (("cosine", 7.108),), -4.072, 0.34),
+        ("hybrid", (("coverage", 1.526), ("head_coverage", 2.498), ("cosine", 3.632), ("unknown", -1.172),
+                    ("length", 2.199), ("head_score", 4.083)), -8.963, 0.27),
+        ("lexical", (("coverage", 1.581), ("head_coverage", 2.732), ("unknown", -1.286), ("length", 2.39),
+                     ("head_score", 4.719)), -7.666, 0.27),
+        ("dense", (("cosine", 7.169),), -4.159, 0.33),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:
@@ -90,7 +90,6 @@ class Ranker:
         self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
         self.head_terms = {sid: set(tokens(head_text(sheet))) for sid, sheet in index.sheets.items()}
-        self.phrases = {sid: [set(tokens(p)) for p in [sheet.title, *sheet.keywords]] for sid, sheet in index.sheets.items()}
         n = max(1, len(self.terms))
         df: dict[str, int] = {}
         for stems in self.terms.values():
@@ -98,7 +97,11 @@ class Ranker:
                 df[s] = df.get(s, 0) + 1
         self.idf = {s: math.log(1 + n / c) for s, c in df.items()}
         self.unknown_idf = math.log(1 + n / 0.5)
+        self.max_idf = math.log(1 + (n - 0.5) / 1.5)  # BM25's idf of a term found in one sheet only
         self.chunk_sheet = [c["sheet"] for c in index.chunks]
+        self.sheet_chunks: dict[str, list[int]] = {}
+        for i, sid in enumerate(self.chunk_sheet):
+            self.sheet_chunks.setdefault(sid, []).append(i)
 
     def rank(self, analysis: Analysis, query_vector: np.ndarray | None, mode: str, top: int,
              partner: str | None = None) -> tuple[list[Hit], float, dict[str, float]]:
@@ -106,12 +109,13 @@ class Ranker:
         t = self.tuning
         allowed = {i for i, s in self.index.sheets.items() if partner is None or s.partner == partner}
         rankings: list[tuple[float, dict[str, float]]] = []
+        head_scores: dict[str, float] = {}
         best_chunk: dict[str, tuple[float, int]] = {}
         dense: dict[str, float] = {}
         if mode in ("hybrid", "lexical") and analysis.concepts:
             head = self.lexical_scores(self.index.head, analysis)
-            rankings.append((t.w_head, {sid: float(s) for sid, s in zip(self.index.head_ids, head)
-                                        if s > 0 and sid in allowed}))
+            head_scores = {sid: float(s) for sid, s in zip(self.index.head_ids, head) if s > 0 and sid in allowed}
+            rankings.append((t.w_head, head_scores))
             full = self.lexical_scores(self.index.full, analysis)
             rankings.append((t.w_full, {sid: float(s) for sid, s in zip(self.index.head_ids, full)
                                         if s > 0 and sid in allowed}))
@@ -153,7 +157,8 @@ class Ranker:
                             chunk["section"] if chunk else "", chunk["passage"] if chunk else ""))
         if not order:
             return hits, 0.0, {}
-        features = self.features(analysis, order[0], dense.get(order[0]))
+        cosine = self.cosine(query_vector, order[0]) if query_vector is not None else None
+        features = self.features(analysis, order[0], cosine, head_scores.get(order[0], 0.0))
         return hits, self.confidence(features, mode), features
 
     def lexical_scores(self, bm25, analysis: Analysis) -> np.ndarray:
@@ -180,22 +185,6 @@ class Ranker:
             total = best if total is None else total + best
         return total
 
-    def pairs(self, analysis: Analysis, sheet_id: str) -> float:
-        """Share of neighbouring query concepts that meet in one keyword or the title of the sheet.
-
-        "logement social" and "aide au logement" share a word; only the second is a phrase the sheet uses.
-        """
-        phrases = self.phrases.get(sheet_id, [])
-
-        def meets(concepts) -> bool:
-            return any(all(any(set(p) <= phrase for p in c.typed + c.expansions) for c in concepts) for phrase in phrases)
-
-        concepts = analysis.concepts
-        if len(concepts) == 1:
-            return float(meets(concepts))
-        pairs = list(zip(concepts, concepts[1:]))
-        return sum(meets(pair) for pair in pairs) / len(pairs) if pairs else 0.0
-
     def coverage(self, analysis: Analysis, sheet_id: str, head_only: bool = False) -> float:
         """Share of the query's concepts (weighted by rarity) that the sheet's words (or title and keywords) cover."""
         terms = (self.head_terms if head_only else self.terms).get(sheet_id, set())
@@ -207,7 +196,12 @@ class Ranker:
                 covered += weight
         return covered / total if total else 0.0
 
-    def features(self, analysis: Analysis, sheet_id: str, cosine: float | None) -> dict[str, float]:
+    def cosine(self, query_vector: np.ndarray, sheet_id: str) -> float:
+        """Best cosine between the query and the sheet's chunks, even when FAISS's top-k did not reach them."""
+        flat = self.index.vectors.index  # IndexIDMap over IndexFlatIP; ids are chunk positions
+        return max(float(flat.reconstruct(i) @ query_vector) for i in self.sheet_chunks[sheet_id])
+
+    def features(self, analysis: Analysis, sheet_id: str, cosine: float | None, head_score: float) -> dict[str, float]:
         """What the answer decision looks at: how much of the query the best sheet explains."""
         known = unknown = 0.0
         for concept in analysis.concepts:
@@ -218,12 +212,14 @@ class Ranker:
             else:
                 unknown += weight
         return {
-            "pairs": self.pairs(analysis, sheet_id),
             "coverage": self.coverage(analysis, sheet_id),
             "head_coverage": self.coverage(analysis, sheet_id, head_only=True),
             "cosine": 0.0 if cosine is None else cosine,
             "unknown": unknown / (known + unknown) if known + unknown else 1.0,
             "length": math.log1p(len(analysis.concepts)),
+            # BM25 on title + keywords per concept, in units of the rarest term's idf, so that the scale does not
+            # depend on the number of sheets.
+            "head_score": head_score / self.max_idf / max(1, len(analysis.concepts)),
         }
 
     def confidence(self, x: dict[str, float], mode: str) -> float:

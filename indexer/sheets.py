@@ -35,6 +35,16 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CANONICAL = {fold(name): name for name in SECTIONS}
 _RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?\s*>")
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: `updated` is checked by `_date`, so that "2026-13-01" is a
+    validation error on its line instead of an exception from the YAML constructor."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 # html=False: raw HTML in a sheet stays text and is never rendered as markup.
 _md = MarkdownIt("commonmark", {"html": False}).use(front_matter_plugin)
 
@@ -216,8 +226,8 @@ def _front_matter(token: Token, path: str, problems: list[Problem]) -> tuple[dic
     """The front matter as a dict, and the 1-based file line of each top-level key."""
     first = (token.map[0] if token.map else 0) + 2  # file line of the YAML's first line (after '---')
     try:
-        node = yaml.compose(token.content, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(token.content)
+        node = yaml.compose(token.content, Loader=_Loader)
+        meta = yaml.load(token.content, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         # An unclosed quote or bracket is detected lines later: point at where it was opened instead.
         context = getattr(exc, "context", None) or ""

@@ -97,13 +97,16 @@ def test_clicking_a_candidate_shows_its_card(db):
 def test_partner_filter(db):
     at = start()
     assert at.selectbox(key="partner").options == ["Tous les partenaires", "ANTS", "Assurance Maladie", "CAF"]
-    search(at, "carte")
-    at.selectbox(key="partner").set_value("ants").run()
-    assert at.subheader[0].value == CARTE_GRISE
+    search(at, "carte vitale perdue")
+    assert at.subheader[0].value == "Obtenir ou remplacer sa carte Vitale"
     at.selectbox(key="partner").set_value("cpam").run()
     assert at.subheader[0].value == "Obtenir ou remplacer sa carte Vitale"
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert badges == [":blue-badge[Assurance Maladie]"]  # no candidate from another partner
+    at.selectbox(key="partner").set_value("ants").run()
+    assert "Obtenir ou remplacer sa carte Vitale" not in texts(at)
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert badges and {b.split("[")[1] for b in badges} == {"ANTS]"}
 
 
 def test_search_logged_once_per_query_and_masked(db):

@@ -149,3 +149,58 @@ def test_two_concurrent_rebuilds_both_finish_and_leave_a_consistent_index(kb, in
     searcher = Searcher(index)
     assert searcher.index.vectors.ntotal == len(searcher.index.chunks)
     assert searcher.search("carte vitale perdue").answer == "cpam-carte-vitale"
+
+
+def _replace(old, new):
+    def apply(kb):
+        path = kb / SHEET
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return apply
+
+
+def _write(name, data):
+    def apply(kb):
+        (kb / "ants" / name).write_bytes(data)
+    return apply
+
+
+def _symlink(kb):
+    outside = kb.parent / "ailleurs.md"
+    outside.write_text((kb / SHEET).read_text(encoding="utf-8").replace("ants-carte-grise-occasion", "ants-lien"),
+                       encoding="utf-8")
+    (kb / "ants" / "ants-lien.md").symlink_to(outside)
+
+
+BAD_INPUTS = {
+    "invalid YAML": (_replace('title: "Immatriculer', 'title: Immatriculer: "'), "ants-carte-grise-occasion.md:3"),
+    "missing id": (_replace("id: ants-carte-grise-occasion\n", ""), "ants-carte-grise-occasion.md:1"),
+    "duplicate id": (lambda kb: (kb / "caf" / "ants-carte-grise-occasion.md").write_text(
+        (kb / SHEET).read_text(encoding="utf-8").replace("partner: ants", "partner: caf"), encoding="utf-8"),
+        "ants-carte-grise-occasion.md:2"),
+    "id is not the file name": (_replace("id: ants-carte-grise-occasion", "id: ants-carte-grise"),
+                                "ants-carte-grise-occasion.md:2"),
+    "unknown partner": (_replace("partner: ants", "partner: antai"), "ants-carte-grise-occasion.md:4"),
+    "no Étapes": (_replace("## Étapes", "## Démarche"), "ants-carte-grise-occasion.md:"),
+    "bad date": (_replace("updated: 2026-11-01", "updated: 2026-13-01"), "ants-carte-grise-occasion.md:14"),
+    "not UTF-8": (_write("ants-latin1.md", "---\nid: ants-latin1\ntitle: Démarche\n".encode("latin-1")),
+                  "ants-latin1.md:3"),
+    "binary file": (_write("ants-binaire.md", b"\x89PNG\r\n\x1a\n\x00\x00"), "ants-binaire.md:"),
+    "file over 1 MB": (_write("ants-gros.md", b"---\n" + b"a" * 1_000_001), "ants-gros.md:0"),
+    "symlink leaving kb/": (_symlink, "ants-lien.md:0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_refused_with_file_and_line_and_the_index_is_untouched(kb, index, embedder, case):
+    damage, where = BAD_INPUTS[case]
+    serving = IndexStore(index).current_id()
+    before = Searcher(index).search("carte grise").to_json()
+    damage(kb)
+    with pytest.raises(BuildError) as failure:
+        rebuild(kb, index, embedder, "hash")
+    assert any(str(p).split(": ")[0].endswith(where.rstrip(":")) or where in str(p) for p in failure.value.problems), \
+        [str(p) for p in failure.value.problems]
+    assert IndexStore(index).current_id() == serving
+    assert Searcher(index).search("carte grise").to_json() == before

@@ -19,6 +19,13 @@ def test_default_model_embeds_offline(real_embedder, monkeypatch):
     assert real_embedder.model_id.startswith("all-MiniLM-L6-v2-int8@53aa51172d14")
 
 
+def test_a_text_embeds_the_same_alone_or_in_a_batch(real_embedder):
+    texts = ["carte grise", "Immatriculer un véhicule d'occasion. Étapes : saisir le code de cession et payer en ligne."]
+    batch = real_embedder.encode(texts)
+    assert np.array_equal(batch[0], real_embedder.encode(texts[:1])[0])
+    assert np.array_equal(batch[1], real_embedder.encode(texts[1:])[0])
+
+
 def test_weights_failing_their_checksum_stop_the_model(tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(default_model_path(), copy)

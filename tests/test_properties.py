@@ -31,3 +31,11 @@ def test_query_analysis_never_raises(text):
 def test_front_matter_values_of_any_text_never_raise(value):
     text = f"---\nid: caf-x\ntitle: {value}\npartner: caf\nupdated: {value}\n---\n## Étapes\n1. a\n"
     parse_sheet(text, "kb/caf/caf-x.md", {"caf"})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 99999), st.integers(0, 99), st.integers(0, 99))
+def test_any_date_like_value_is_validated_not_raised(year, month, day):
+    text = f"---\nid: caf-x\ntitle: X\npartner: caf\nsources: [https://www.caf.fr]\nupdated: {year:04d}-{month:02d}-{day:02d}\n---\n## Étapes\n1. a\n"
+    sheet, problems = parse_sheet(text, "kb/caf/caf-x.md", {"caf"})
+    assert sheet is not None or any(p.line == 6 and "date" in p.message for p in problems)

@@ -29,8 +29,8 @@ GRID = {
     "expansion_weight": [0.8, 1.0],
 }
 FEATURES = {
-    "hybrid": ("pairs", "coverage", "head_coverage", "cosine", "unknown", "length"),
-    "lexical": ("pairs", "coverage", "head_coverage", "unknown", "length"),
+    "hybrid": ("coverage", "head_coverage", "cosine", "unknown", "length", "head_score"),
+    "lexical": ("coverage", "head_coverage", "unknown", "length", "head_score"),
     "dense": ("cosine",),
 }
 
@@ -71,7 +71,7 @@ def main() -> None:
             rows.append([x.get(n, 1.0 if n == "unknown" else 0.0) for n in names])
             labels.append(1 if q.expected else 0)
         X, y = np.array(rows), np.array(labels)
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(X, y)
         p = model.predict_proba(X)[:, 1]
         threshold = _threshold(p, y, args.max_unanswered)
         weights = tuple((n, round(float(w), 3)) for n, w in zip(names, model.coef_[0]))
