@@ -39,14 +39,6 @@ class Analysis:
     expansions: list[str] = field(default_factory=list)
 
     @property
-    def stems(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for concept in self.concepts:
-            for s in sorted(concept.stems):
-                seen.setdefault(s, None)
-        return list(seen)
-
-    @property
     def dense_text(self) -> str:
         """The query for the embedding model: as typed, plus corrections and expansions."""
         extra = list(self.corrections.values()) + self.expansions

@@ -109,40 +109,20 @@ class Ranker:
         t = self.tuning
         allowed = {i for i, s in self.index.sheets.items() if partner is None or s.partner == partner}
         rankings: list[tuple[float, dict[str, float]]] = []
-        head_scores: dict[str, float] = {}
-        best_chunk: dict[str, tuple[float, int]] = {}
-        dense: dict[str, float] = {}
+        best_chunk: dict[str, int] = {}  # the passage shown for each sheet
+        head: dict[str, float] = {}
         if mode in ("hybrid", "lexical") and analysis.concepts:
-            head = self.lexical_scores(self.index.head, analysis)
-            head_scores = {sid: float(s) for sid, s in zip(self.index.head_ids, head) if s > 0 and sid in allowed}
-            rankings.append((t.w_head, head_scores))
-            full = self.lexical_scores(self.index.full, analysis)
-            rankings.append((t.w_full, {sid: float(s) for sid, s in zip(self.index.head_ids, full)
-                                        if s > 0 and sid in allowed}))
-            body_scores = self.lexical_scores(self.index.body, analysis)
-            body: dict[str, float] = {}
-            top_body = float(body_scores.max())
-            for i in np.flatnonzero(body_scores > 0):
-                sid = self.chunk_sheet[i]
-                if sid in allowed:
-                    score = float(body_scores[i])
-                    if score > body.get(sid, 0.0):
-                        body[sid] = score
-                    key = score / top_body
-                    if key > best_chunk.get(sid, (-1.0, 0))[0]:
-                        best_chunk[sid] = (key, int(i))
-            rankings.append((t.w_body, body))
+            head = self._per_sheet(self.lexical_scores(self.index.head, analysis), allowed)
+            full = self._per_sheet(self.lexical_scores(self.index.full, analysis), allowed)
+            body = self._per_chunk(self.lexical_scores(self.index.body, analysis), allowed, best_chunk)
+            rankings += [(t.w_head, head), (t.w_full, full), (t.w_body, body)]
         if mode in ("hybrid", "dense") and query_vector is not None and self.index.vectors.ntotal:
             k = min(t.dense_k, self.index.vectors.ntotal)
             scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), k)
-            for score, i in zip(scores[0], ids[0]):
-                if i < 0:  # FAISS pads with -1 when k exceeds what it has
-                    continue
-                sid = self.chunk_sheet[i]
-                if sid in allowed and sid not in dense:  # FAISS returns best first
-                    dense[sid] = float(score)
-                    best_chunk.setdefault(sid, (float(score), int(i)))
-            rankings.append((t.w_dense, dense))
+            keep = ids[0] >= 0  # FAISS pads with -1 when k exceeds what it has
+            dense_scores = np.zeros(self.index.vectors.ntotal, dtype=np.float32)
+            dense_scores[ids[0][keep]] = np.maximum(scores[0][keep], 1e-6)
+            rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk)))
 
         fused: dict[str, float] = {}
         for weight, scores in rankings:
@@ -151,15 +131,29 @@ class Ranker:
         order = sorted(fused, key=lambda s: (-fused[s], s))[:top]
         hits = []
         for sid in order:
-            sheet = self.index.sheets[sid]
-            chunk = self.index.chunks[best_chunk[sid][1]] if sid in best_chunk else None
-            hits.append(Hit(sid, sheet.title, sheet.partner, fused[sid],
-                            chunk["section"] if chunk else "", chunk["passage"] if chunk else ""))
+            sheet, chunk = self.index.sheets[sid], self.index.chunks[best_chunk[sid]] if sid in best_chunk else {}
+            hits.append(Hit(sid, sheet.title, sheet.partner, fused[sid], chunk.get("section", ""),
+                            chunk.get("passage", "")))
         if not order:
             return hits, 0.0, {}
         cosine = self.cosine(query_vector, order[0]) if query_vector is not None else None
-        features = self.features(analysis, order[0], cosine, head_scores.get(order[0], 0.0))
+        features = self.features(analysis, order[0], cosine, head.get(order[0], 0.0))
         return hits, self.confidence(features, mode), features
+
+    def _per_sheet(self, scores: np.ndarray, allowed: set[str]) -> dict[str, float]:
+        return {sid: float(s) for sid, s in zip(self.index.head_ids, scores) if s > 0 and sid in allowed}
+
+    def _per_chunk(self, scores: np.ndarray, allowed: set[str], best_chunk: dict[str, int]) -> dict[str, float]:
+        """Chunk scores -> each sheet's best chunk score; the first signal to see a sheet picks its passage."""
+        sheets: dict[str, float] = {}
+        argmax: dict[str, int] = {}
+        for i in np.flatnonzero(scores > 0):
+            sid = self.chunk_sheet[i]
+            if sid in allowed and scores[i] > sheets.get(sid, 0.0):
+                sheets[sid], argmax[sid] = float(scores[i]), int(i)
+        for sid, i in argmax.items():
+            best_chunk.setdefault(sid, i)
+        return sheets
 
     def lexical_scores(self, bm25, analysis: Analysis) -> np.ndarray:
         """BM25 summed over concepts; a concept scores its best alternative (typed, corrected or glossary).
