@@ -40,11 +40,11 @@ class Tuning:
     # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
     # the dev set by tools/tune.py. Below the threshold there is no answer, only suggestions.
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 1.526), ("head_coverage", 2.498), ("cosine", 3.632), ("unknown", -1.172),
-                    ("length", 2.199), ("head_score", 4.083)), -8.963, 0.27),
-        ("lexical", (("coverage", 1.581), ("head_coverage", 2.732), ("unknown", -1.286), ("length", 2.39),
-                     ("head_score", 4.719)), -7.666, 0.27),
-        ("dense", (("cosine", 7.169),), -4.159, 0.33),
+        ("hybrid", (("coverage", 1.133), ("head_coverage", 2.931), ("cosine", 3.473), ("unknown", -0.808),
+                    ("length", 2.419), ("head_score", 4.615)), -9.56, 0.24),
+        ("lexical", (("coverage", 0.928), ("head_coverage", 3.162), ("unknown", -0.98), ("length", 2.544),
+                     ("head_score", 5.329)), -8.053, 0.28),
+        ("dense", (("cosine", 6.767),), -3.982, 0.32),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:

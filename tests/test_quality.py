@@ -23,7 +23,7 @@ def reports(real_index):
 
 
 @pytest.mark.parametrize("name, floors", [
-    ("dev", {"hit@1": 0.96, "hit@5": 0.985, "mrr@10": 0.97, "oos_rejected": 0.75}),
+    ("dev", {"hit@1": 0.96, "hit@5": 0.985, "mrr@10": 0.97, "oos_rejected": 0.7}),
     ("heldout", {"hit@1": 0.89, "hit@5": 0.98, "mrr@10": 0.92, "oos_rejected": 0.8}),
 ])
 def test_hybrid_quality_floors(reports, name, floors):
