@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from indexer import __version__
 from indexer.chunks import head_text, sheet_chunks
-from indexer.embed import Embedder
+from indexer.embed import Embedder, make_embedder
 from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import Ranker, run_query
 from indexer.sheets import Problem
@@ -78,15 +78,19 @@ def lexicon_of(kb: KnowledgeBase) -> dict:
             "vocabulary": sorted(vocabulary), "terms": terms}
 
 
-def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder, model_spec: str,
+def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None, model_spec: str,
             progress: bool = False, lock_wait: float = 60.0) -> BuildReport:
-    """Validate the KB, write a new build, check it, then switch to it. Raises BuildError or StoreError."""
+    """Validate the KB, write a new build, check it, then switch to it. Raises BuildError or StoreError.
+
+    With `embedder` None, the model named by `model_spec` is loaded only once the KB is known to be valid.
+    """
     started = time.perf_counter()
     kb = load_kb(kb_dir)
     if kb.errors:
         raise BuildError(f"{len(kb.errors)} erreur(s) dans {kb_dir} : index inchangé", kb.errors)
     if not kb.sheets:
         raise BuildError(f"aucune fiche valide dans {kb_dir} : index inchangé")
+    embedder = embedder or make_embedder(model_spec)
     store = IndexStore(index_dir)
     with store.lock(lock_wait):
         removed = store.clean_leftovers()

@@ -102,9 +102,8 @@ def _model(p):
 
 def cmd_rebuild(args) -> int:
     from indexer.build import rebuild
-    from indexer.embed import make_embedder
 
-    report = rebuild(args.kb, args.index, make_embedder(args.model), args.model,
+    report = rebuild(args.kb, args.index, None, args.model,
                      progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait)
     for problem in report.warnings:
         print(problem, file=sys.stderr)

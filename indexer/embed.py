@@ -71,6 +71,8 @@ class SentenceTransformerEmbedder:
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing file must fail, not try the network
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar on every start
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         # Imported here: torch and transformers take seconds to import, `--help` or `validate` should not pay it.
         from sentence_transformers import SentenceTransformer
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,10 +70,8 @@ def load_kb(root: str | Path, today: dt.date | None = None) -> KnowledgeBase:
 
 def _shown(path: Path) -> str:
     """The path as an editor would type it: relative to the working directory when possible."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    absolute = path.absolute()
+    return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(absolute)
 
 
 def _read_sheet(path: Path, root: Path, shown: str, problems: list[Problem]) -> str | None:
