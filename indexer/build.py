@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -13,12 +14,12 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import __version__
-from indexer.chunks import head_text, sheet_chunks
+from indexer.chunks import MAX_WORDS, head_text, sheet_chunks
 from indexer.embed import Embedder, make_embedder
 from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import Ranker, run_query
 from indexer.sheets import Problem
-from indexer.store import IndexStore, StoreError, load_build, write_build
+from indexer.store import FORMAT_VERSION, IndexStore, StoreError, load_build, write_build
 from indexer.text import tokens, words
 
 
@@ -39,6 +40,14 @@ class BuildReport:
     seconds: float
     removed_leftovers: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    up_to_date: bool = False  # nothing changed since the serving build: no new build was written
+
+
+def content_digest(kb: KnowledgeBase, model_spec: str) -> str:
+    """Everything a build is made from: sheets, partners, glossary, model, and this indexer's formats."""
+    parts = {"sheets": sorted((s.id, s.digest) for s in kb.sheets), "partners": kb.partners, "glossary": kb.glossary,
+             "model": model_spec, "indexer": __version__, "format": FORMAT_VERSION, "chunk_words": MAX_WORDS}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, progress: bool) -> tuple[np.ndarray, int]:
@@ -79,10 +88,11 @@ def lexicon_of(kb: KnowledgeBase) -> dict:
 
 
 def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None, model_spec: str,
-            progress: bool = False, lock_wait: float = 60.0) -> BuildReport:
+            progress: bool = False, lock_wait: float = 60.0, force: bool = False) -> BuildReport:
     """Validate the KB, write a new build, check it, then switch to it. Raises BuildError or StoreError.
 
-    With `embedder` None, the model named by `model_spec` is loaded only once the KB is known to be valid.
+    With `embedder` None, the model named by `model_spec` is loaded only once the KB is known to be valid, and
+    only if something changed since the serving build (unless `force`).
     """
     started = time.perf_counter()
     kb = load_kb(kb_dir)
@@ -90,8 +100,12 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
         raise BuildError(f"{len(kb.errors)} erreur(s) dans {kb_dir} : index inchangé", kb.errors)
     if not kb.sheets:
         raise BuildError(f"aucune fiche valide dans {kb_dir} : index inchangé")
-    embedder = embedder or make_embedder(model_spec)
     store = IndexStore(index_dir)
+    digest = content_digest(kb, model_spec)
+    if not force and store.current_id() and _serving_digest(store) == digest:
+        return BuildReport(store.current_id(), len(kb.sheets), _serving_chunks(store), 0,
+                           time.perf_counter() - started, warnings=kb.warnings, up_to_date=True)
+    embedder = embedder or make_embedder(model_spec)
     with store.lock(lock_wait):
         removed = store.clean_leftovers()
         build_id, tmp = store.new_build_dir()
@@ -108,6 +122,7 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
                 "sheets": {s.id: s.digest for s in kb.sheets},
                 "chunks": len(chunks),
                 "kb": str(Path(kb_dir).resolve()),
+                "content": digest,
                 "indexer_version": __version__,
             }
             write_build(
@@ -124,6 +139,21 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
         store.prune()
     return BuildReport(build_id, len(kb.sheets), len(chunks), embedded, time.perf_counter() - started,
                        removed, kb.warnings)
+
+
+def _serving_manifest(store: IndexStore) -> dict:
+    try:
+        return json.loads((store.current_path() / "manifest.json").read_text(encoding="utf-8"))
+    except (StoreError, OSError, ValueError):
+        return {}
+
+
+def _serving_digest(store: IndexStore) -> str | None:
+    return _serving_manifest(store).get("content")
+
+
+def _serving_chunks(store: IndexStore) -> int:
+    return int(_serving_manifest(store).get("chunks", 0))
 
 
 def check_build(path: Path, embedder: Embedder, sheet_id: str, title: str) -> None:

@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     _kb(p), _index(p), _model(p)
     p.add_argument("--wait", type=float, default=60.0, help="secondes d'attente si une autre reconstruction tourne (défaut 60)")
     p.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    p.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")
     p.set_defaults(func=cmd_rebuild)
 
     p = sub.add_parser("validate", help="vérifier toutes les fiches (fichier:ligne pour chaque problème)")
@@ -104,9 +105,12 @@ def cmd_rebuild(args) -> int:
     from indexer.build import rebuild
 
     report = rebuild(args.kb, args.index, None, args.model,
-                     progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait)
+                     progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait, force=args.force)
     for problem in report.warnings:
         print(problem, file=sys.stderr)
+    if report.up_to_date:
+        print(f"index {args.index} déjà à jour : version {report.build_id}, {report.sheets} fiches ({report.seconds:.1f} s)")
+        return 0
     if report.removed_leftovers:
         print(f"restes d'une reconstruction interrompue supprimés : {', '.join(report.removed_leftovers)}", file=sys.stderr)
     print(f"index {args.index} : version {report.build_id}, {report.sheets} fiches, {report.chunks} passages "

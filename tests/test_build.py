@@ -45,7 +45,7 @@ def test_a_build_failing_its_check_is_never_switched_in(kb, index, embedder, mon
     serving = IndexStore(index).current_id()
     monkeypatch.setattr("indexer.build.check_build", lambda *a: (_ for _ in ()).throw(StoreError("contrôle")))
     with pytest.raises(StoreError):
-        rebuild(kb, index, embedder, "hash")
+        rebuild(kb, index, embedder, "hash", force=True)
     assert IndexStore(index).current_id() == serving
     assert not [p for p in (index / "builds").iterdir() if p.name.startswith(".tmp-")]
 
@@ -59,24 +59,25 @@ def test_rebuild_reembeds_only_the_changed_sheet(kb, index, embedder):
     report = rebuild(kb, index, embedder, "hash")
     assert report.embedded == 1  # only the edited Délais chunk; the other 19 come from the cache
     assert embedder.calls == 2 < full / 3  # that chunk, and the check query run on the new build
+    embedder.calls = 0
     unchanged = rebuild(kb, index, embedder, "hash")
-    assert unchanged.embedded == 0
+    assert unchanged.up_to_date and unchanged.build_id == report.build_id and embedder.calls == 0
 
 
 def test_a_second_rebuild_waits_for_the_lock_then_gives_up_clearly(kb, index, embedder):
     with IndexStore(index).lock():
         with pytest.raises(LockedError, match="autre reconstruction"):
-            rebuild(kb, index, embedder, "hash", lock_wait=0.2)
+            rebuild(kb, index, embedder, "hash", lock_wait=0.2, force=True)
 
 
 def test_rollback_switches_back_and_old_builds_are_pruned(kb, index, embedder):
     store = IndexStore(index)
     first = store.current_id()
-    second = rebuild(kb, index, embedder, "hash").build_id
+    second = rebuild(kb, index, embedder, "hash", force=True).build_id
     assert store.rollback() == first
     assert Searcher(index).index.build_id == first
     for _ in range(6):
-        rebuild(kb, index, embedder, "hash")
+        rebuild(kb, index, embedder, "hash", force=True)
     assert len(store.build_ids()) == 5 and second not in store.build_ids()
 
 
@@ -136,7 +137,7 @@ CONCURRENT_REBUILD = textwrap.dedent("""
     import sys
     from indexer.build import rebuild
     from indexer.embed import HashEmbedder
-    print(rebuild(sys.argv[1], sys.argv[2], HashEmbedder(), "hash", lock_wait=120).build_id)
+    print(rebuild(sys.argv[1], sys.argv[2], HashEmbedder(), "hash", lock_wait=120, force=True).build_id)
 """)
 
 

@@ -65,8 +65,10 @@ def test_missing_index_is_a_clear_error(tmp_path, capsys):
     assert "python -m indexer rebuild" in capsys.readouterr().err
 
 
-def test_rollback_command(kb, index, capsys):
+def test_unchanged_kb_is_already_up_to_date_and_rollback_command(kb, index, capsys):
     assert main(["rebuild", "--kb", str(kb), "--index", str(index), "--model", "hash"]) == 0
+    assert "déjà à jour" in capsys.readouterr().out
+    assert main(["rebuild", "--kb", str(kb), "--index", str(index), "--model", "hash", "--force"]) == 0
     assert main(["rollback", "--index", str(index)]) == 0
     assert "retour à la version" in capsys.readouterr().out
 
