@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-STALE_DAYS = 365
+from indexer.sheets import STALE_DAYS
+
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 

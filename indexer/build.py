@@ -73,18 +73,23 @@ def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, pr
     return vectors.astype(np.float32), len(fresh)
 
 
-def lexicon_of(kb: KnowledgeBase) -> dict:
+def sheet_tokens(sheet) -> tuple[list[str], list[str]]:
+    """The lexical tokens of a sheet's title and keywords, and of its body."""
+    return tokens(head_text(sheet)), [t for section in sheet.sections.values() for t in tokens(section.text)]
+
+
+def lexicon_of(kb: KnowledgeBase, tokenized: list[tuple[list[str], list[str]]]) -> dict:
     """What query analysis needs: glossary, the KB's own words (typo targets), the stems of every sheet."""
     vocabulary: set[str] = set()
-    terms: dict[str, list[str]] = {}
     for sheet in kb.sheets:
         text = " ".join([head_text(sheet)] + [s.text for s in sheet.sections.values()])
         vocabulary.update(w for w in words(text) if len(w) > 2 and not w.isdigit())
-        terms[sheet.id] = sorted(set(tokens(text)))
     for term, expansions in kb.glossary.items():
         vocabulary.update(w for w in words(" ".join([term, *expansions])) if len(w) > 2 and not w.isdigit())
     return {"partners": kb.partners, "glossary": kb.glossary, "head_ids": [s.id for s in kb.sheets],
-            "vocabulary": sorted(vocabulary), "terms": terms}
+            "vocabulary": sorted(vocabulary),
+            "terms": {s.id: sorted(set(head + body)) for s, (head, body) in zip(kb.sheets, tokenized)},
+            "head_terms": {s.id: sorted(set(head)) for s, (head, _) in zip(kb.sheets, tokenized)}}
 
 
 def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None, model_spec: str,
@@ -111,7 +116,7 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
         build_id, tmp = store.new_build_dir()
         try:
             chunks = [c for sheet in kb.sheets for c in sheet_chunks(sheet)]
-            head_tokens = [tokens(head_text(s)) for s in kb.sheets]
+            tokenized = [sheet_tokens(s) for s in kb.sheets]
             vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress)
             manifest = {
                 "build_id": build_id,
@@ -126,9 +131,9 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
                 "indexer_version": __version__,
             }
             write_build(
-                tmp, vectors, [c.to_dict() for c in chunks], kb.sheets, lexicon_of(kb),
-                head_tokens, [tokens(c.text) for c in chunks],
-                [h * 2 + [t for sec in s.sections.values() for t in tokens(sec.text)] for h, s in zip(head_tokens, kb.sheets)],
+                tmp, vectors, [c.to_dict() for c in chunks], kb.sheets, lexicon_of(kb, tokenized),
+                [head for head, _ in tokenized], [tokens(c.text) for c in chunks],
+                [head * 2 + body for head, body in tokenized],
                 manifest,
             )
             check_build(tmp, embedder, kb.sheets[0].id, kb.sheets[0].title)

@@ -163,10 +163,10 @@ def _print_result(result, searcher) -> None:
 
 
 def cmd_new(args) -> int:
-    from indexer.kb import PARTNERS_FILE, load_kb
+    from indexer.kb import load_partners
     from indexer.sheets import ID_PATTERN, SECTIONS, STEPS
 
-    partners = set(load_kb(args.kb).partners) if (Path(args.kb) / PARTNERS_FILE).exists() else set()
+    partners = set(load_partners(args.kb))
     if partners and args.partner not in partners:
         print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)
         return 2

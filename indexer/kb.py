@@ -108,6 +108,11 @@ def _line_of_key(text: str, key: str) -> int:
     return 1
 
 
+def load_partners(root: str | Path) -> dict[str, dict]:
+    """Only the partners of a KB (for `new`): no sheet is read."""
+    return _load_partners(Path(root) / PARTNERS_FILE, [])
+
+
 def _load_yaml(path: Path, problems: list[Problem]):
     if not path.exists():
         problems.append(Problem(_shown(path), 0, "fichier absent", "voir kb/README.md"))

@@ -16,12 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.chunks import head_text
 from indexer.embed import Embedder, make_embedder
 from indexer.query import Analysis, Analyzer
 from indexer.sheets import Sheet
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
-from indexer.text import tokens
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -89,7 +87,7 @@ class Ranker:
         lexicon = index.lexicon
         self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
-        self.head_terms = {sid: set(tokens(head_text(sheet))) for sid, sheet in index.sheets.items()}
+        self.head_terms = {sheet: set(stems) for sheet, stems in lexicon["head_terms"].items()}
         n = max(1, len(self.terms))
         df: dict[str, int] = {}
         for stems in self.terms.values():

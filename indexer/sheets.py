@@ -30,6 +30,7 @@ SECTIONS = (
 )
 STEPS = "Étapes"
 DOCUMENTS = "Pièces à fournir"
+STALE_DAYS = 365  # a sheet not checked for a year is flagged to editors and agents
 FIELDS = ("id", "title", "partner", "keywords", "online_service", "sources", "updated")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CANONICAL = {fold(name): name for name in SECTIONS}
@@ -193,7 +194,7 @@ def parse_sheet(
     updated = _date(meta.get("updated"))
     if updated is None:
         error(line_of("updated"), f"date « updated » invalide ou absente : {meta.get('updated')!r}", "format AAAA-MM-JJ")
-    elif (today or dt.date.today()) - updated > dt.timedelta(days=365):
+    elif (today or dt.date.today()) - updated > dt.timedelta(days=STALE_DAYS):
         warn(line_of("updated"), f"fiche non vérifiée depuis le {updated.isoformat()}", "relire la fiche et mettre à jour la date")
 
     for key in meta:

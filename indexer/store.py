@@ -37,7 +37,7 @@ POINTER = "CURRENT"
 BUILDS = "builds"
 TMP_PREFIX = ".tmp-"
 KEEP_BUILDS = 5
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class StoreError(RuntimeError):
@@ -60,7 +60,7 @@ class LoadedIndex:
     vectors: faiss.Index
     chunks: list[dict]
     sheets: dict[str, Sheet]
-    lexicon: dict  # partners, glossary, head_ids, vocabulary (folded words), terms (stems of each sheet)
+    lexicon: dict  # partners, glossary, head_ids, vocabulary (folded words), terms and head_terms (stems per sheet)
     head: bm25s.BM25  # one document per sheet (title + keywords), in `head_ids` order
     head_ids: list[str]
     body: bm25s.BM25  # one document per chunk, in `chunks` order
@@ -264,6 +264,9 @@ def load_build(path: Path) -> LoadedIndex:
         full = bm25s.BM25.load(str(path / "bm25-full"), show_progress=False)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise StoreError(f"version d'index illisible {path} : {exc}") from exc
+    if manifest.get("format") != FORMAT_VERSION:
+        raise StoreError(f"version d'index {path.name} d'un autre format ({manifest.get('format')}, attendu "
+                         f"{FORMAT_VERSION}) : relancer « python -m indexer rebuild »")
     if vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
         raise StoreError(f"version d'index incohérente {path} : {vectors.ntotal} vecteurs pour {len(chunks)} passages")
     return LoadedIndex(
