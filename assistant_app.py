@@ -58,7 +58,7 @@ def search_page() -> None:
     shown = state.get("selected") or result.answer
     sheet = searcher.sheet(shown) if shown else None
     if sheet is None:
-        card.no_answer(result.results, partners)
+        card.no_answer(result.results, partners, result.redirect)
     else:
         card.answer_card(sheet, partners, state.search_id)
         card.feedback(store, query, sheet.id)

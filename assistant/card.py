@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 import streamlit as st
+from indexer.offtopic import OffTopic
 from indexer.search import Hit
 from indexer.sheets import DOCUMENTS, SECTIONS, STEPS, Sheet
 
@@ -147,7 +148,12 @@ def _select(sheet_id: str) -> None:
     st.session_state.selected = sheet_id
 
 
-def no_answer(hits: list[Hit], partners: dict[str, dict]) -> None:
+def no_answer(hits: list[Hit], partners: dict[str, dict], redirect: OffTopic | None = None) -> None:
+    if redirect is not None:  # a request the KB knows it does not cover (kb/hors-champ.yaml)
+        st.info(f"**Pas de fiche pour ce sujet : {redirect.subject}.**\n\nOrienter : {redirect.direction}",
+                icon=":material/alt_route:")
+        candidates(hits, partners, "Fiches proches, au cas où :")
+        return
     st.warning("**Aucune fiche ne correspond** à cette recherche avec assez de certitude.",
                icon=":material/search_off:")
     st.markdown("Pour trouver la bonne fiche :\n" + "\n".join(f"- {tip}" for tip in TIPS))

@@ -46,7 +46,7 @@ class BuildReport:
 def content_digest(kb: KnowledgeBase, model_spec: str) -> str:
     """Everything a build is made from: sheets, partners, glossary, model, and this indexer's formats."""
     parts = {"sheets": sorted((s.id, s.digest) for s in kb.sheets), "partners": kb.partners, "glossary": kb.glossary,
-             "model": model_spec, "indexer": __version__, "format": FORMAT_VERSION, "chunk_words": MAX_WORDS}
+             "off_topics": kb.off_topics, "model": model_spec, "indexer": __version__, "format": FORMAT_VERSION, "chunk_words": MAX_WORDS}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -79,14 +79,17 @@ def sheet_tokens(sheet) -> tuple[list[str], list[str]]:
 
 
 def lexicon_of(kb: KnowledgeBase, tokenized: list[tuple[list[str], list[str]]]) -> dict:
-    """What query analysis needs: glossary, the KB's own words (typo targets), the stems of every sheet."""
+    """What query analysis needs: glossary, known gaps, the KB's own words (typo targets), every sheet's stems."""
     vocabulary: set[str] = set()
     for sheet in kb.sheets:
         text = " ".join([head_text(sheet)] + [s.text for s in sheet.sections.values()])
         vocabulary.update(w for w in words(text) if len(w) > 2 and not w.isdigit())
     for term, expansions in kb.glossary.items():
         vocabulary.update(w for w in words(" ".join([term, *expansions])) if len(w) > 2 and not w.isdigit())
+    for topic in kb.off_topics:
+        vocabulary.update(w for w in words(" ".join(topic["expressions"])) if len(w) > 2 and not w.isdigit())
     return {"partners": kb.partners, "glossary": kb.glossary, "head_ids": [s.id for s in kb.sheets],
+            "off_topics": kb.off_topics,
             "vocabulary": sorted(vocabulary),
             "terms": {s.id: sorted(set(head + body)) for s, (head, body) in zip(kb.sheets, tokenized)},
             "head_terms": {s.id: sorted(set(head)) for s, (head, _) in zip(kb.sheets, tokenized)}}

@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="+", help="fichier(s) .jsonl : {\"query\": …, \"expected\": [ids]}")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="all")
     p.add_argument("--misses", action="store_true", help="lister les échecs")
+    p.add_argument("--sweep", action="store_true",
+                   help="hors champ rejeté / dans le champ sans réponse pour d'autres seuils de réponse")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
@@ -154,6 +156,8 @@ def _print_result(result, searcher) -> None:
         print(f"Réponse : {sheet.title} [{result.answer}] (confiance {result.confidence:.2f})")
         for n, step in enumerate(sheet.steps, 1):
             print(f"  {n}. {step}")
+    elif result.redirect:
+        print(f"Pas de fiche pour ce sujet : {result.redirect.subject}. Orienter : {result.redirect.direction}")
     else:
         print(f"Aucune fiche ne correspond avec assez de confiance ({result.confidence:.2f}).")
     if result.results:
@@ -202,7 +206,7 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from indexer.evaluate import format_table, load_queries, evaluate
+    from indexer.evaluate import SWEEP, format_sweep, format_table, load_queries, evaluate
     from indexer.search import MODES, Searcher
 
     searcher = Searcher(args.index)
@@ -216,6 +220,9 @@ def cmd_eval(args) -> int:
         print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=1))
     else:
         print(format_table(reports))
+        if args.sweep:
+            print("\nhors champ rejeté / dans le champ sans réponse, selon le seuil de réponse :\n")
+            print(format_sweep(reports, SWEEP))
         if args.misses:
             for report in reports:
                 for miss in report.misses:

@@ -32,6 +32,13 @@ class Report:
     wrong_answer: int = 0  # in-scope queries whose answer is not expected
     times: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    confidences: list[tuple[bool, float]] = field(default_factory=list)  # (in scope?, confidence) per query
+
+    def at_threshold(self, threshold: float) -> tuple[float, float]:
+        """(out-of-scope rejected, in-scope unanswered) had the answer threshold been `threshold`."""
+        oos = [c < threshold for in_scope, c in self.confidences if not in_scope]
+        ins = [c < threshold for in_scope, c in self.confidences if in_scope]
+        return self.rate(sum(oos), len(oos)), self.rate(sum(ins), len(ins))
 
     def rate(self, count: float, total: int) -> float:
         return count / total if total else 0.0
@@ -73,6 +80,7 @@ def evaluate(searcher: Searcher, queries: list[Query], mode: str = "hybrid", nam
         result = searcher.search(q.query, top=10, mode=mode)
         report.queries += 1
         report.times.append(result.timings["total"])
+        report.confidences.append((bool(q.expected), result.confidence))
         ranked = [h.id for h in result.results]
         if not q.expected:
             report.out_of_scope += 1
@@ -102,6 +110,7 @@ def evaluate(searcher: Searcher, queries: list[Query], mode: str = "hybrid", nam
     return report
 
 
+SWEEP = [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5]
 COLUMNS = ("set", "mode", "queries", "hit@1", "hit@5", "mrr@10", "oos_rejected", "in_scope_unanswered", "p50_ms", "p95_ms")
 
 
@@ -110,4 +119,13 @@ def format_table(reports: list[Report]) -> str:
     rows = [[str(r.to_json()[c]) for c in COLUMNS] for r in reports]
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def format_sweep(reports: list[Report], thresholds: list[float]) -> str:
+    """Out-of-scope rejected / in-scope unanswered at other answer thresholds: the trade-off the threshold picks."""
+    lines = ["| set | mode | " + " | ".join(f"t={t:g}" for t in thresholds) + " |", "|" + "---|" * (len(thresholds) + 2)]
+    for r in reports:
+        cells = [f"{oos:.2f} / {una:.3f}" for oos, una in (r.at_threshold(t) for t in thresholds)]
+        lines.append(f"| {r.name} | {r.mode} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Reading a knowledge-base folder: sheets, partners and glossary, with every problem found at once."""
+"""Reading a knowledge-base folder: sheets, partners, glossary and known gaps, with every problem found at once."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from pathlib import Path
 
 import yaml
 
+from indexer.chunks import head_text
+from indexer.offtopic import contains
 from indexer.sheets import Problem, Sheet, parse_sheet
+from indexer.text import tokens
 
 MAX_SHEET_BYTES = 1_000_000
 PARTNERS_FILE = "partenaires.yaml"
 GLOSSARY_FILE = "glossaire.yaml"
+OFF_TOPICS_FILE = "hors-champ.yaml"  # optional
 
 
 @dataclass
@@ -21,6 +25,8 @@ class KnowledgeBase:
     sheets: list[Sheet] = field(default_factory=list)
     partners: dict[str, dict] = field(default_factory=dict)
     glossary: dict[str, list[str]] = field(default_factory=dict)
+    # Requests the KB has no sheet for: {"subject", "direction", "expressions"} (see indexer/offtopic.py)
+    off_topics: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
 
@@ -65,6 +71,7 @@ def load_kb(root: str | Path, today: dt.date | None = None) -> KnowledgeBase:
             continue
         seen[sheet.id] = shown
         kb.sheets.append(sheet)
+    kb.off_topics = _load_off_topics(root / OFF_TOPICS_FILE, kb.sheets, kb.problems)
     return kb
 
 
@@ -155,3 +162,56 @@ def _load_glossary(path: Path, problems: list[Problem]) -> dict[str, list[str]]:
             continue
         glossary[str(term)] = [str(v) for v in values]
     return glossary
+
+
+def _load_off_topics(path: Path, sheets: list[Sheet], problems: list[Problem]) -> list[dict]:
+    """kb/hors-champ.yaml: a list of {sujet, expressions, orienter}. An expression that is a sheet's title or
+    keyword is dropped with a warning: that sheet covers it, so it is not a gap."""
+    if not path.exists():
+        return []
+    shown = _shown(path)
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except UnicodeDecodeError:
+        problems.append(Problem(shown, 1, "le fichier n'est pas en UTF-8"))
+        return []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(shown, mark.line + 1 if mark else 1, f"YAML invalide : {getattr(exc, 'problem', exc)}"))
+        return []
+    if root is None:
+        return []
+    if not isinstance(root, yaml.SequenceNode):
+        problems.append(Problem(shown, root.start_mark.line + 1, "hors-champ : une liste de sujets est attendue",
+                                "voir l'en-tête du fichier"))
+        return []
+    heads = [(s.id, tokens(head_text(s))) for s in sheets]
+    topics = []
+    for item in root.value:
+        line = item.start_mark.line + 1
+        fields = {k.value: v for k, v in item.value} if isinstance(item, yaml.MappingNode) else {}
+        subject, direction, expressions = fields.get("sujet"), fields.get("orienter"), fields.get("expressions")
+        if not (isinstance(subject, yaml.ScalarNode) and subject.value.strip()
+                and isinstance(direction, yaml.ScalarNode) and direction.value.strip()
+                and isinstance(expressions, yaml.SequenceNode) and expressions.value):
+            problems.append(Problem(shown, line, "sujet hors champ incomplet",
+                                    "chaque sujet a « sujet », « expressions » (liste) et « orienter »"))
+            continue
+        kept = []
+        for node in expressions.value:
+            where = node.start_mark.line + 1
+            stems = tuple(tokens(str(node.value))) if isinstance(node, yaml.ScalarNode) else ()
+            if not stems:
+                problems.append(Problem(shown, where, f"expression vide ou sans mot utile : {node.value!r}"))
+                continue
+            covered = [sid for sid, head in heads if contains(head, stems)]
+            if covered:
+                problems.append(Problem(shown, where, f"« {node.value} » figure dans le titre ou les mots-clés de "
+                                        f"{', '.join(covered)} : expression ignorée",
+                                        "la retirer d'ici, ou des mots-clés de la fiche", "warning"))
+                continue
+            kept.append(str(node.value))
+        if kept:
+            topics.append({"subject": subject.value.strip(), "direction": " ".join(direction.value.split()),
+                           "expressions": kept})
+    return topics

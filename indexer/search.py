@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from indexer.embed import Embedder, make_embedder
+from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer
 from indexer.sheets import Sheet
+from indexer.text import content_words, stem, tokens
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
 
 MODES = ("hybrid", "dense", "lexical")
@@ -36,13 +38,14 @@ class Tuning:
     expansion_weight: float = 1.0  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
     # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
-    # the dev set by tools/tune.py. Below the threshold there is no answer, only suggestions.
+    # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold leaves at most 2 % of their in-scope
+    # queries unanswered. Below it there is no answer, only suggestions (and where to direct, for a known gap).
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 1.133), ("head_coverage", 2.931), ("cosine", 3.473), ("unknown", -0.808),
-                    ("length", 2.419), ("head_score", 4.615)), -9.56, 0.24),
-        ("lexical", (("coverage", 0.928), ("head_coverage", 3.162), ("unknown", -0.98), ("length", 2.544),
-                     ("head_score", 5.329)), -8.053, 0.28),
-        ("dense", (("cosine", 6.767),), -3.982, 0.32),
+        ("hybrid", (("coverage", 2.37), ("head_coverage", 3.091), ("cosine", 2.557), ("unknown", -1.667),
+                    ("length", 2.702), ("head_score", 2.956), ("off_topic", -4.135)), -8.404, 0.34),
+        ("lexical", (("coverage", 2.262), ("head_coverage", 3.321), ("unknown", -1.883), ("length", 2.803),
+                     ("head_score", 3.353), ("off_topic", -4.199)), -7.349, 0.31),
+        ("dense", (("cosine", 7.328),), -4.32, 0.3),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:
@@ -73,9 +76,18 @@ class Result:
     build_id: str
     analysis: Analysis | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    off_topic: OffTopic | None = None  # a known gap of the KB the query is about (kb/hors-champ.yaml)
+
+    @property
+    def redirect(self) -> OffTopic | None:
+        """Where to direct the citizen: only when no sheet answers and the query is about a known gap."""
+        return self.off_topic if self.answer is None else None
 
     def to_json(self) -> dict:
-        return {"query": self.query, "answer": self.answer, "results": [h.to_json() for h in self.results]}
+        data = {"query": self.query, "answer": self.answer, "results": [h.to_json() for h in self.results]}
+        if self.redirect:
+            data["hors_champ"] = self.redirect.to_json()
+        return data
 
 
 class Ranker:
@@ -88,6 +100,8 @@ class Ranker:
         self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
         self.head_terms = {sheet: set(stems) for sheet, stems in lexicon["head_terms"].items()}
+        self.off_topics = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
+                                   for t in lexicon.get("off_topics", [])])
         n = max(1, len(self.terms))
         df: dict[str, int] = {}
         for stems in self.terms.values():
@@ -100,6 +114,12 @@ class Ranker:
         self.sheet_chunks: dict[str, list[int]] = {}
         for i, sid in enumerate(self.chunk_sheet):
             self.sheet_chunks.setdefault(sid, []).append(i)
+
+    def off_topic(self, analysis: Analysis) -> OffTopic | None:
+        """The known gap of the KB the query is about, as typed or with typos corrected."""
+        typed = tokens(analysis.query)
+        fixed = [stem(analysis.corrections.get(w, w)) for w in content_words(analysis.query)]
+        return self.off_topics.match([typed, fixed] if fixed != typed else [typed])
 
     def rank(self, analysis: Analysis, query_vector: np.ndarray | None, mode: str, top: int,
              partner: str | None = None) -> tuple[list[Hit], float, dict[str, float]]:
@@ -136,6 +156,7 @@ class Ranker:
             return hits, 0.0, {}
         cosine = self.cosine(query_vector, order[0]) if query_vector is not None else None
         features = self.features(analysis, order[0], cosine, head.get(order[0], 0.0))
+        features["off_topic"] = 1.0 if self.off_topic(analysis) else 0.0
         return hits, self.confidence(features, mode), features
 
     def _per_sheet(self, scores: np.ndarray, allowed: set[str]) -> dict[str, float]:
@@ -235,10 +256,11 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     embedded = time.perf_counter()
     hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
     answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
+    off_topic = ranker.off_topic(analysis)
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
-    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings)
+    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, off_topic)
 
 
 class Searcher:

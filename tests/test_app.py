@@ -87,6 +87,16 @@ def test_no_answer(db):
     assert len(at.button) >= 1 and all(b.label == "Voir la fiche" for b in at.button)
 
 
+def test_a_known_gap_says_where_to_direct(db, monkeypatch):
+    from indexer.search import Ranker
+
+    monkeypatch.setattr(Ranker, "confidence", lambda self, features, mode: 0.0)  # no sheet answers
+    at = search(start(), "carte de séjour étudiant")
+    assert "Pas de fiche pour ce sujet : Titre de séjour" in at.info[0].value
+    assert "Orienter : Préfecture ou ANEF." in at.info[0].value
+    assert not at.warning and "Fiches proches, au cas où :" in texts(at)
+
+
 def test_clicking_a_candidate_shows_its_card(db):
     at = search(start(), "immatriculer un véhicule")
     at.button(key="show-cpam-carte-vitale").click().run()

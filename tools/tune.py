@@ -1,8 +1,8 @@
 """Fit the ranking weights and the answer decision on a query set (never on the held-out one).
 
-    python tools/tune.py tests/eval/dev.jsonl [--index index] [--max-unanswered 0.015] [--no-grid]
+    python tools/tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl [--index index] [--max-unanswered 0.02] [--no-grid]
 
-Embeds each query once, grid-searches the fusion weights for hit@1, then fits, for each mode, a logistic
+Embeds each query of the files once, grid-searches the fusion weights for hit@1, then fits, for each mode, a logistic
 answer decision over `Ranker.features` (in-scope vs out-of-scope queries) and picks the highest threshold that
 leaves at most --max-unanswered of in-scope queries without an answer. Prints a `Tuning(...)` to paste into
 indexer/search.py.
@@ -29,23 +29,23 @@ GRID = {
     "expansion_weight": [0.8, 1.0],
 }
 FEATURES = {
-    "hybrid": ("coverage", "head_coverage", "cosine", "unknown", "length", "head_score"),
-    "lexical": ("coverage", "head_coverage", "unknown", "length", "head_score"),
+    "hybrid": ("coverage", "head_coverage", "cosine", "unknown", "length", "head_score", "off_topic"),
+    "lexical": ("coverage", "head_coverage", "unknown", "length", "head_score", "off_topic"),
     "dense": ("cosine",),
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("file")
+    parser.add_argument("files", nargs="+")
     parser.add_argument("--index", default="index")
-    parser.add_argument("--max-unanswered", type=float, default=0.015)
+    parser.add_argument("--max-unanswered", type=float, default=0.02, help="the in-scope share left unanswered allowed on the tuning set")
     parser.add_argument("--no-grid", action="store_true", help="keep the current fusion weights")
     args = parser.parse_args()
     searcher = Searcher(args.index)
     ranker = searcher.refresh()
     prepared = []
-    for q in load_queries(args.file):
+    for q in (q for f in args.files for q in load_queries(f)):
         analysis = ranker.analyzer.analyze(q.query)
         prepared.append((q, analysis, searcher.embedder.encode([analysis.dense_text])[0]))
     in_scope = sum(1 for q, _, _ in prepared if q.expected)
