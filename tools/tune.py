@@ -1,11 +1,13 @@
 """Fit the ranking weights and the answer decision on a query set (never on the held-out one).
 
     python tools/tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl [--index index] [--max-unanswered 0.02] [--no-grid]
+        [--drop FEATURE...] [--evaluate FILE...]
 
 Embeds each query of the files once, grid-searches the fusion weights for hit@1, then fits, for each mode, a logistic
 answer decision over `Ranker.features` (in-scope vs out-of-scope queries) and picks the highest threshold that
 leaves at most --max-unanswered of in-scope queries without an answer. Prints a `Tuning(...)` to paste into
-indexer/search.py.
+indexer/search.py. An ablation: `--drop off_topic --evaluate tests/eval/heldout.jsonl` fits without a feature and
+prints the hybrid eval rows of that fit on other sets (evaluated only, never fitted on).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from indexer.evaluate import load_queries
+from indexer.evaluate import evaluate, format_table, load_queries
 from indexer.search import Searcher, Tuning
 
 GRID = {
@@ -39,8 +42,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("files", nargs="+")
     parser.add_argument("--index", default="index")
-    parser.add_argument("--max-unanswered", type=float, default=0.02, help="the in-scope share left unanswered allowed on the tuning set")
+    parser.add_argument("--max-unanswered", type=float, default=0.02,
+                        help="the in-scope share left unanswered allowed on the tuning set")
     parser.add_argument("--no-grid", action="store_true", help="keep the current fusion weights")
+    parser.add_argument("--drop", nargs="+", default=[], metavar="FEATURE", help="fit without these features")
+    parser.add_argument("--evaluate", nargs="+", default=[], metavar="FILE",
+                        help="print the hybrid eval rows of the fitted tuning on these sets")
     args = parser.parse_args()
     searcher = Searcher(args.index)
     ranker = searcher.refresh()
@@ -65,6 +72,7 @@ def main() -> None:
 
     decision = []
     for mode, names in FEATURES.items():
+        names = tuple(n for n in names if n not in args.drop)
         rows, labels = [], []
         for q, analysis, vector in prepared:
             _, _, x = ranker.rank(analysis, vector, mode, 1)
@@ -76,9 +84,13 @@ def main() -> None:
         threshold = _threshold(p, y, args.max_unanswered)
         weights = tuple((n, round(float(w), 3)) for n, w in zip(names, model.coef_[0]))
         decision.append((mode, weights, round(float(model.intercept_[0]), 3), threshold))
-        print(f"{mode}: dev out-of-scope rejected {np.mean(p[y == 0] < threshold):.3f}, "
+        print(f"{mode}: tuning sets out-of-scope rejected {np.mean(p[y == 0] < threshold):.3f}, "
               f"in-scope unanswered {np.mean(p[y == 1] < threshold):.3f}")
     print("\nTuning(" + ", ".join(f"{k}={v}" for k, v in best.items()) + f", decision={tuple(decision)})")
+    if args.evaluate:
+        fitted = Searcher(args.index, tuning=dataclasses.replace(Tuning(), **best, decision=tuple(decision)))
+        print()
+        print(format_table([evaluate(fitted, load_queries(f), "hybrid", Path(f).stem) for f in args.evaluate]))
 
 
 def _threshold(p: np.ndarray, y: np.ndarray, max_unanswered: float) -> float:
