@@ -310,6 +310,11 @@ class Searcher:
         ranker = self.refresh()
         return run_query(ranker, self._embedder, query, top, partner, mode, self._encode)
 
+    def known_gap(self, query: str) -> OffTopic | None:
+        """The known gap of the KB (kb/hors-champ.yaml) a query is about, without searching."""
+        ranker = self.refresh()
+        return ranker.off_topic(ranker.analyzer.analyze(query))
+
     def clear_cache(self) -> None:
         """Forget remembered query vectors (the evaluation times each query as if it were new)."""
         self._encode.cache_clear()

@@ -103,9 +103,12 @@ with sheets_tab:
 with weak_tab:
     st.subheader("Recherches sans réponse ou peu sûres", anchor=False)
     st.caption(f"Sans fiche proposée, ou avec une confiance inférieure à {low:.2f}, les plus fréquentes d'abord : "
-               "une fiche, un mot-clé ou une entrée du glossaire manque peut-être.")
+               "une fiche, un mot-clé ou une entrée du glossaire manque peut-être. « Sujet hors champ » : la demande "
+               "relève d'un sujet sans fiche déclaré dans hors-champ.yaml ; sinon, c'est peut-être un sujet à y ajouter.")
     table([{"Recherche": w["query"], "Nombre": w["count"], "Sans réponse": w["unanswered"],
-            "Confiance moyenne": round(w["confidence"], 2), "Dernière fois": local_time(w["last"])} for w in weak],
+            "Confiance moyenne": round(w["confidence"], 2),
+            "Sujet hors champ": gap.subject if (gap := searcher.known_gap(w["query"])) else "",
+            "Dernière fois": local_time(w["last"])} for w in weak],
           "Aucune recherche sans réponse.")
 
 with negative_tab:

@@ -206,9 +206,20 @@ def test_editors_page_renders(db):
     assert list(sheets["Index"]) == ["à jour"] * 3
     assert list(sheets["Avis négatifs"]) == [1, 0, 0]
     assert list(weak["Recherche"]) == ["recette de la tarte aux pommes"]
+    assert list(weak["Sujet hors champ"]) == [""]
     assert list(negative["Raison"]) == ["incomplète"]
     assert at.tabs[1].label == "Sans réponse (1)" and at.tabs[2].label == "Avis négatifs (1)"
     assert len(at.get("vega_lite_chart")) == 3  # searches per day, answer rate, top sheets
+
+
+def test_editors_see_which_unanswered_searches_are_known_gaps(db, monkeypatch):
+    from indexer.search import Ranker
+
+    monkeypatch.setattr(Ranker, "confidence", lambda self, features, mode: 0.0)  # nothing is answered
+    search(start(), "renouveler ma carte de séjour")
+    weak = start(EDITORS_PAGE).dataframe[1].value
+    assert list(weak["Recherche"]) == ["renouveler ma carte de séjour"]
+    assert list(weak["Sujet hors champ"]) == ["Titre de séjour"]
 
 
 def test_editors_rebuild_button(tmp_path, kb, db):

@@ -75,6 +75,12 @@ def test_search_names_the_gap_and_where_to_direct_when_it_does_not_answer(index)
     assert other.off_topic is None and "hors_champ" not in other.to_json()
 
 
+def test_known_gap_without_searching(index):
+    searcher = Searcher(index)
+    assert searcher.known_gap("carte de séjour étudiant").subject == "Titre de séjour"
+    assert searcher.known_gap("carte grise perdue") is None
+
+
 def test_a_gap_is_not_shown_when_a_sheet_answers():
     result = Result("q", "cpam-carte-vitale", [], 0.9, "hybrid", "b", off_topic=VOTE)
     assert result.redirect is None and "hors_champ" not in result.to_json()
