@@ -64,6 +64,26 @@ def test_rebuild_reembeds_only_the_changed_sheet(kb, index, embedder):
     assert unchanged.up_to_date and unchanged.build_id == report.build_id and embedder.calls == 0
 
 
+def test_editing_the_known_gaps_makes_a_new_build_without_reembedding(kb, index, embedder):
+    gaps = kb / "hors-champ.yaml"
+    gaps.write_text(gaps.read_text(encoding="utf-8").replace("titre de séjour]", "titre de séjour, naturalisation]"),
+                    encoding="utf-8")
+    embedder.calls = 0
+    report = rebuild(kb, index, embedder, "hash")
+    assert not report.up_to_date and report.embedded == 0
+    assert Searcher(index).known_gap("demande de naturalisation").subject == "Titre de séjour"
+
+
+def test_a_broken_known_gaps_file_is_refused_with_its_line_and_the_index_keeps_serving(kb, index, embedder):
+    serving = IndexStore(index).current_id()
+    (kb / "hors-champ.yaml").write_text("- sujet: A\n  expressions: [visa\n", encoding="utf-8")
+    with pytest.raises(BuildError) as failure:
+        rebuild(kb, index, embedder, "hash")
+    [problem] = failure.value.problems
+    assert problem.path.endswith("hors-champ.yaml") and problem.line >= 2 and "YAML invalide" in problem.message
+    assert IndexStore(index).current_id() == serving
+
+
 def test_a_second_rebuild_waits_for_the_lock_then_gives_up_clearly(kb, index, embedder):
     with IndexStore(index).lock():
         with pytest.raises(LockedError, match="autre reconstruction"):
