@@ -1,4 +1,5 @@
-"""Regenerate docs/screenshot.png: the answer card for « immatriculer un véhicule » on the real index.
+"""Regenerate docs/screenshot.png (the answer card for « immatriculer un véhicule ») and docs/screenshot-gap.png (a
+request with no sheet, « faire une procuration de vote » : where to direct) on the real index.
 
 Same recipe as tests/test_browser.py (real server, Debian's chromium), but over `index/` built with the default
 model (`python -m indexer rebuild`). The searches it makes go to a throw-away database, not data/.
@@ -19,6 +20,8 @@ from app_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 QUERY = "immatriculer un véhicule"
 OUTPUT = ROOT / "docs" / "screenshot.png"
+GAP_QUERY = "faire une procuration de vote"
+GAP_OUTPUT = ROOT / "docs" / "screenshot-gap.png"
 
 
 def main() -> int:
@@ -44,9 +47,15 @@ def main() -> int:
                 expect(page.get_by_text("Cette fiche m'a permis de répondre ?")).to_be_visible()
                 page.wait_for_timeout(800)  # let fonts and icons settle
                 page.screenshot(path=str(OUTPUT))
+                box.fill(GAP_QUERY)
+                box.press("Enter")
+                expect(page.get_by_text("Pas de fiche pour ce sujet").first).to_be_visible()
+                page.wait_for_timeout(800)
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.screenshot(path=str(GAP_OUTPUT))
             finally:
                 browser.close()
-    print(f"écrit : {OUTPUT.relative_to(ROOT)}")
+    print(f"écrit : {OUTPUT.relative_to(ROOT)}, {GAP_OUTPUT.relative_to(ROOT)}")
     return 0
 
 
