@@ -44,9 +44,10 @@ class BuildReport:
 
 
 def content_digest(kb: KnowledgeBase, model_spec: str) -> str:
-    """Everything a build is made from: sheets, partners, glossary, model, and this indexer's formats."""
+    """Everything a build is made from: sheets, partners, glossary, known gaps, model, and this indexer's formats."""
     parts = {"sheets": sorted((s.id, s.digest) for s in kb.sheets), "partners": kb.partners, "glossary": kb.glossary,
-             "off_topics": kb.off_topics, "model": model_spec, "indexer": __version__, "format": FORMAT_VERSION, "chunk_words": MAX_WORDS}
+             "off_topics": kb.off_topics, "model": model_spec, "indexer": __version__, "format": FORMAT_VERSION,
+             "chunk_words": MAX_WORDS}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
