@@ -41,11 +41,11 @@ class Tuning:
     # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold leaves at most 2 % of their in-scope
     # queries unanswered. Below it there is no answer, only suggestions (and where to direct, for a known gap).
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.37), ("head_coverage", 3.091), ("cosine", 2.557), ("unknown", -1.667),
-                    ("length", 2.702), ("head_score", 2.956), ("off_topic", -4.135)), -8.404, 0.34),
-        ("lexical", (("coverage", 2.262), ("head_coverage", 3.321), ("unknown", -1.883), ("length", 2.803),
-                     ("head_score", 3.353), ("off_topic", -4.199)), -7.349, 0.31),
-        ("dense", (("cosine", 7.328),), -4.32, 0.3),
+        ("hybrid", (("coverage", 2.293), ("head_coverage", 3.069), ("cosine", 2.486), ("unknown", -1.604),
+                    ("length", 2.671), ("head_score", 2.94), ("off_topic", -4.162)), -8.22, 0.34),
+        ("lexical", (("coverage", 2.176), ("head_coverage", 3.29), ("unknown", -1.807), ("length", 2.764),
+                     ("head_score", 3.325), ("off_topic", -4.217)), -7.179, 0.32),
+        ("dense", (("cosine", 7.329),), -4.32, 0.3),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:
