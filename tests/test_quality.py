@@ -59,4 +59,5 @@ def test_held_out_sets_share_no_query_with_the_tuning_sets():
         return {" ".join(q.query.lower().split()) for q in load_queries(EVAL / f"{name}.jsonl")}
 
     tuning = folded("dev") | folded("dev_extra")
-    assert not tuning & folded("heldout") and not tuning & folded("heldout_b")
+    for held_out in ("heldout", "heldout_b", "heldout_c"):
+        assert not tuning & folded(held_out), held_out
