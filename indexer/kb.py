@@ -9,9 +9,8 @@ from pathlib import Path
 import yaml
 
 from indexer.chunks import head_text
-from indexer.offtopic import contains
+from indexer.offtopic import contains, expression_key, match_keys
 from indexer.sheets import Problem, Sheet, parse_sheet
-from indexer.text import tokens
 
 MAX_SHEET_BYTES = 1_000_000
 PARTNERS_FILE = "partenaires.yaml"
@@ -185,7 +184,7 @@ def _load_off_topics(path: Path, sheets: list[Sheet], problems: list[Problem]) -
         problems.append(Problem(shown, root.start_mark.line + 1, "hors-champ : une liste de sujets est attendue",
                                 "voir l'en-tête du fichier"))
         return []
-    heads = [(s.id, tokens(head_text(s))) for s in sheets]
+    heads = [(s.id, match_keys(head_text(s))) for s in sheets]
     topics = []
     for item in root.value:
         line = item.start_mark.line + 1
@@ -200,11 +199,11 @@ def _load_off_topics(path: Path, sheets: list[Sheet], problems: list[Problem]) -
         kept = []
         for node in expressions.value:
             where = node.start_mark.line + 1
-            stems = tuple(tokens(str(node.value))) if isinstance(node, yaml.ScalarNode) else ()
-            if not stems:
+            key = expression_key(str(node.value)) if isinstance(node, yaml.ScalarNode) else ()
+            if not key:
                 problems.append(Problem(shown, where, f"expression vide ou sans mot utile : {node.value!r}"))
                 continue
-            covered = [sid for sid, head in heads if contains(head, stems)]
+            covered = [sid for sid, head in heads if contains(head, key)]
             if covered:
                 problems.append(Problem(shown, where, f"« {node.value} » figure dans le titre ou les mots-clés de "
                                         f"{', '.join(covered)} : expression ignorée",

@@ -1,8 +1,10 @@
 """Topics the KB knows it does not cover (kb/hors-champ.yaml): which one a query is about, and where to direct it.
 
-Pure. An expression matches when its content words, stemmed, all appear in the query close together, in any
-order (stopwords ignored, one other word allowed between them): "procuration de vote" matches "faire une
-procuration pour le vote" and "voter par procuration", not a query that says "procuration" and, much later, "vote".
+Pure. A query and an expression are compared through `match_keys`: a multi-word expression matches when its content
+words, stemmed, all appear in the query close together, in any order (stopwords ignored, one other word allowed
+between them): "procuration de vote" matches "faire une procuration pour le vote" and "voter par procuration", not a
+query that says "procuration" and, much later, "vote". A one-word expression must be typed as such (plural allowed):
+stems of short words collide ("visa" and "je vis", "vae" and "il va").
 """
 
 from __future__ import annotations
@@ -10,52 +12,62 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from indexer.text import tokens
+from indexer.text import content_words, tokens
+
+SLACK = 1  # other words allowed among an expression's words
 
 
 @dataclass(frozen=True)
 class OffTopic:
     subject: str
     direction: str  # who handles it, shown to the agent
-    expressions: tuple[tuple[str, ...], ...]  # stemmed content words of each expression
+    expressions: tuple[tuple[str, ...], ...]  # `expression_key` of each expression
 
     def to_json(self) -> dict:
         return {"sujet": self.subject, "orienter": self.direction}
 
 
+def _word_key(word: str) -> str:
+    return "=" + (word[:-1] if word.endswith("s") and len(word) > 3 else word)
+
+
+def expression_key(text: str) -> tuple[str, ...]:
+    """Stems of a multi-word expression; the marked word itself for a one-word expression; () if no content word."""
+    words = content_words(text)
+    return (_word_key(words[0]),) if len(words) == 1 else tuple(tokens(text))
+
+
+def match_keys(text: str) -> list[str]:
+    """What expressions are looked for in: the text's stems, then its words (marked, never mistaken for stems)."""
+    return tokens(text) + [_word_key(w) for w in content_words(text)]
+
+
 def compile_topic(subject: str, direction: str, expressions: list[str]) -> OffTopic:
-    stems = tuple(dict.fromkeys(s for s in (tuple(tokens(e)) for e in expressions) if s))
-    return OffTopic(subject, direction, stems)
+    keys = tuple(dict.fromkeys(k for k in (expression_key(e) for e in expressions) if k))
+    return OffTopic(subject, direction, keys)
 
 
-SLACK = 1  # other words allowed among an expression's words
-
-
-def contains(seq: list[str], part: tuple[str, ...]) -> bool:
-    """Whether every stem of `part` occurs in some window of `seq` at most len(part) + SLACK long."""
-    need = Counter(part)
+def contains(keys: list[str], part: tuple[str, ...]) -> bool:
+    """Whether every key of `part` occurs in some window of `keys` at most len(part) + SLACK long."""
     if len(part) == 1:
-        return part[0] in seq
+        return part[0] in keys
+    need = Counter(part)
     width = len(part) + SLACK
-    return any(not need - Counter(seq[i : i + width]) for i in range(max(1, len(seq) - len(part) + 1)))
-
-
-def match(topics: list[OffTopic], stem_sequences: list[list[str]]) -> OffTopic | None:
-    """The first topic one of whose expressions occurs in one of the query's stem sequences (typed, corrected)."""
-    return Matcher(topics).match(stem_sequences)
+    return any(not need - Counter(keys[i : i + width]) for i in range(max(1, len(keys) - len(part) + 1)))
 
 
 class Matcher:
-    """`match` for many queries: expressions indexed by their first stem, so a query only checks its candidates."""
+    """Expressions indexed by their first key, so that a query only checks its candidates."""
 
     def __init__(self, topics: list[OffTopic]):
-        self.by_stem: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self.by_key: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
         self.topics = topics
         for n, topic in enumerate(topics):
             for expression in topic.expressions:
-                self.by_stem.setdefault(expression[0], []).append((n, expression))
+                self.by_key.setdefault(expression[0], []).append((n, expression))
 
-    def match(self, stem_sequences: list[list[str]]) -> OffTopic | None:
-        found = [n for seq in stem_sequences for s in set(seq) for n, expression in self.by_stem.get(s, ())
-                 if contains(seq, expression)]
+    def match(self, text: str) -> OffTopic | None:
+        """The first topic (in file order) one of whose expressions occurs in `text`."""
+        keys = match_keys(text)
+        found = [n for k in set(keys) for n, expression in self.by_key.get(k, ()) if contains(keys, expression)]
         return self.topics[min(found)] if found else None

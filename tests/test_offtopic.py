@@ -5,9 +5,8 @@ import json
 
 from indexer.cli import main
 from indexer.kb import load_kb
-from indexer.offtopic import compile_topic, match
+from indexer.offtopic import Matcher, compile_topic
 from indexer.search import Ranker, Result, Searcher, Tuning
-from indexer.text import tokens
 
 VOTE = compile_topic("Élections", "Mairie", ["procuration de vote", "listes électorales"])
 
@@ -17,7 +16,7 @@ def gap_problems(kb):
 
 
 def about(query):
-    return match([VOTE], [tokens(query)])
+    return Matcher([VOTE]).match(query)
 
 
 def test_expression_matches_its_words_close_together_ignoring_small_words_and_accents():
@@ -27,6 +26,13 @@ def test_expression_matches_its_words_close_together_ignoring_small_words_and_ac
     assert about("procuration urgente pour le vote") is VOTE  # one word between
     assert about("procuration pour le courrier") is None
     assert about("procuration pour le courrier des voisins, puis le vote") is None  # too far apart
+
+
+def test_a_one_word_expression_must_be_typed_as_such():
+    visa = Matcher([compile_topic("Visa", "Consulat", ["visa", "ccas"])])
+    assert visa.match("demande de visa").subject == "Visa" and visa.match("les visas").subject == "Visa"
+    assert visa.match("je vis en couple") is None  # "vis" shares the stem of "visa"
+    assert visa.match("rendez-vous au CCAS").subject == "Visa"
 
 
 def test_tiny_kb_topics_are_loaded(kb):
@@ -69,8 +75,8 @@ def test_search_names_the_gap_and_where_to_direct_when_it_does_not_answer(index)
     assert result.answer is None and result.redirect.subject == "Titre de séjour"
     assert result.to_json()["hors_champ"] == {"sujet": "Titre de séjour", "orienter": "Préfecture ou ANEF."}
     assert result.results  # neighbours stay as suggestions
-    typo = searcher.search("renouveler ma carte de sejours")
-    assert typo.redirect is not None
+    no_accents = searcher.search("renouveler ma carte de sejour")
+    assert no_accents.redirect is not None
     other = searcher.search("carte vitale perdue")
     assert other.off_topic is None and "hors_champ" not in other.to_json()
 
