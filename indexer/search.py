@@ -40,11 +40,11 @@ class Tuning:
     # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold leaves at most 2 % of their in-scope
     # queries unanswered. Below it there is no answer, only suggestions (and where to direct, for a known gap).
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.298), ("head_coverage", 2.844), ("cosine", 2.402), ("unknown", -1.763),
-                    ("length", 2.534), ("head_score", 2.769), ("off_topic", -4.354)), -7.646, 0.38),
-        ("lexical", (("coverage", 2.278), ("head_coverage", 2.944), ("unknown", -1.981), ("length", 2.599),
-                     ("head_score", 3.105), ("off_topic", -4.421)), -6.587, 0.35),
-        ("dense", (("cosine", 7.327),), -4.319, 0.3),
+        ("hybrid", (("coverage", 2.268), ("head_coverage", 2.919), ("cosine", 2.331), ("unknown", -1.772),
+                    ("length", 2.517), ("head_score", 2.755), ("off_topic", -4.326)), -7.645, 0.44),
+        ("lexical", (("coverage", 2.241), ("head_coverage", 3.029), ("unknown", -2.016), ("length", 2.593),
+                     ("head_score", 3.081), ("off_topic", -4.382)), -6.638, 0.44),
+        ("dense", (("cosine", 7.316),), -4.315, 0.3),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:

@@ -16,6 +16,7 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’
 # l'usager, d'identité, qu'il, jusqu'à, lorsqu'on… (after folding, so only ASCII apostrophes remain)
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)'", re.IGNORECASE)
 _TOKEN = re.compile(r"[a-z0-9]+")
+_PARTICLE = re.compile(r"(?<=[a-z])-(?:ci|la)\b")  # ce mois-ci, celui-là: not "ci" (carte d'identité)
 
 
 def fold(text: str) -> str:
@@ -39,7 +40,7 @@ _stemmer = Stemmer.Stemmer("french")
 
 def words(text: str) -> list[str]:
     """Folded words, elisions removed, stopwords kept: the surface vocabulary used for typo correction."""
-    return _TOKEN.findall(_ELISION.sub(" ", fold(text)))
+    return _TOKEN.findall(_ELISION.sub(" ", _PARTICLE.sub("", fold(text))))
 
 
 def content_words(text: str) -> list[str]:

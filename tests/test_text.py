@@ -21,3 +21,7 @@ def test_stopwords_are_dropped_but_digits_kept():
 
 def test_plural_and_singular_share_a_stem():
     assert tokens("allocations familiales") == tokens("allocation familiale")
+
+
+def test_demonstrative_particles_are_not_words():
+    assert words("ce mois-ci, celui-là, ma CI") == ["ce", "mois", "celui", "ma", "ci"]
