@@ -4,8 +4,9 @@
         [--drop FEATURE...] [--evaluate FILE...]
 
 Embeds each query of the files once, grid-searches the fusion weights for hit@1, then fits, for each mode, a logistic
-answer decision over `Ranker.features` (in-scope vs out-of-scope queries) and picks the highest threshold that
-leaves at most --max-unanswered of in-scope queries without an answer. Prints a `Tuning(...)` to paste into
+answer decision over `Ranker.features` (in-scope vs out-of-scope queries) and picks the threshold that best
+trades out-of-scope rejection against in-scope questions left unanswered (see `_threshold`), leaving at most
+--max-unanswered of them without an answer. Prints a `Tuning(...)` to paste into
 indexer/search.py. An ablation: `--drop off_topic --evaluate tests/eval/heldout.jsonl` fits without a feature and
 prints the hybrid eval rows of that fit on other sets (evaluated only, never fitted on).
 """
@@ -93,11 +94,17 @@ def main() -> None:
         print(format_table([evaluate(fitted, load_queries(f), "hybrid", Path(f).stem) for f in args.evaluate]))
 
 
+# What an in-scope question left unanswered costs, in out-of-scope questions answered: the ratio of the two error
+# budgets the search is held to (at most 10 % of out-of-scope questions answered, 2 % of in-scope ones unanswered).
+UNANSWERED_COST = 5.0
+
+
 def _threshold(p: np.ndarray, y: np.ndarray, max_unanswered: float) -> float:
-    """The highest threshold that leaves at most `max_unanswered` of in-scope queries unanswered."""
+    """The threshold with the best out-of-scope rejection minus UNANSWERED_COST x in-scope unanswered, among those
+    that leave at most `max_unanswered` of in-scope queries unanswered; the lowest one on a tie."""
     candidates = [t / 100 for t in range(5, 96)]
-    ok = [t for t in candidates if np.mean(p[y == 1] < t) <= max_unanswered]
-    return max(ok) if ok else min(candidates)
+    ok = [t for t in candidates if np.mean(p[y == 1] < t) <= max_unanswered] or [min(candidates)]
+    return max(ok, key=lambda t: (np.mean(p[y == 0] < t) - UNANSWERED_COST * np.mean(p[y == 1] < t), -t))
 
 
 if __name__ == "__main__":
