@@ -29,6 +29,14 @@ def test_stdin_batch_gives_one_json_line_per_query(index):
     assert [d["answer"] for d in lines] == ["ants-carte-grise-occasion", "caf-aide-logement", "cpam-carte-vitale"]
 
 
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(index):
+    command = [sys.executable, "-m", "indexer", "search", "--index", str(index), "--json", "-"]
+    search = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    search.stdout.close()  # like `| head -0`: nobody reads what it prints
+    _, err = search.communicate(b"carte grise\n" * 200, timeout=120)
+    assert search.returncode == 0 and b"Traceback" not in err
+
+
 def test_broken_sheet_fails_rebuild_names_the_file_and_keeps_serving(kb, index, capsys):
     assert main(["search", "--index", str(index), "--json", "immatriculer un véhicule"]) == 0
     before = capsys.readouterr().out
