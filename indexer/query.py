@@ -1,8 +1,9 @@
-"""Understanding what the agent typed: typo correction against the KB's own words, glossary expansion.
+"""Understanding what the agent typed: typo correction against the KB's own words, glossary expansion, known gaps.
 
-Pure. The output groups the query's words into *concepts*: one group per content word or glossary phrase,
-holding every stem that may stand for it ("apl" -> apl, aid, personnalis, logement). Ranking scores the
-stems; the answer threshold asks how much of the query's concepts the best sheet covers.
+Pure. The output groups the query's words into *concepts*: one group per content word or glossary phrase, holding
+every stem that may stand for it ("apl" -> apl, aid, personnalis, logement). Ranking scores the stems; the answer
+threshold asks how much of the query's concepts the best sheet covers, and whether the query is about a known gap of
+the KB (indexer/offtopic.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from indexer.offtopic import Matcher, OffTopic
 from indexer.text import STOPWORDS, content_words, stem, words
 
 MAX_PHRASE = 4  # longest glossary phrase looked up, in words
@@ -37,6 +39,7 @@ class Analysis:
     concepts: list[Concept] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
     expansions: list[str] = field(default_factory=list)
+    off_topic: OffTopic | None = None  # the known gap of the KB the query is about (kb/hors-champ.yaml)
 
     @property
     def dense_text(self) -> str:
@@ -46,8 +49,9 @@ class Analysis:
 
 
 class Analyzer:
-    def __init__(self, vocabulary: list[str], glossary: dict[str, list[str]]):
+    def __init__(self, vocabulary: list[str], glossary: dict[str, list[str]], gaps: Matcher | None = None):
         self.vocabulary = sorted(set(vocabulary))
+        self.gaps = gaps or Matcher([])
         self._known = set(self.vocabulary)
         self.glossary: dict[tuple[str, ...], list[str]] = {}
         for term, expansions in glossary.items():
@@ -63,7 +67,9 @@ class Analyzer:
         return match[0] if match else None
 
     def analyze(self, query: str) -> Analysis:
-        analysis = Analysis(query)
+        # Known gaps are looked for as typed: a typo "correction" can turn a word the KB does not know into one of
+        # their expressions ("lecteur de carte" -> "carte d'électeur").
+        analysis = Analysis(query, off_topic=self.gaps.match(query))
         typed = words(query)
         fixed = []
         for w in typed:

@@ -97,11 +97,11 @@ class Ranker:
         self.index = index
         self.tuning = tuning
         lexicon = index.lexicon
-        self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
+        gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
+                        for t in lexicon.get("off_topics", [])])
+        self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"], gaps)
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
         self.head_terms = {sheet: set(stems) for sheet, stems in lexicon["head_terms"].items()}
-        self.off_topics = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
-                                   for t in lexicon.get("off_topics", [])])
         n = max(1, len(self.terms))
         df: dict[str, int] = {}
         for stems in self.terms.values():
@@ -114,11 +114,6 @@ class Ranker:
         self.sheet_chunks: dict[str, list[int]] = {}
         for i, sid in enumerate(self.chunk_sheet):
             self.sheet_chunks.setdefault(sid, []).append(i)
-
-    def off_topic(self, analysis: Analysis) -> OffTopic | None:
-        """The known gap of the KB the query is about. As typed: a typo "correction" can turn a word the KB does
-        not know into one of an expression ("lecteur de carte" -> "carte d'électeur")."""
-        return self.off_topics.match(analysis.query)
 
     def rank(self, analysis: Analysis, query_vector: np.ndarray | None, mode: str, top: int,
              partner: str | None = None) -> tuple[list[Hit], float, dict[str, float]]:
@@ -155,7 +150,7 @@ class Ranker:
             return hits, 0.0, {}
         cosine = self.cosine(query_vector, order[0]) if query_vector is not None else None
         features = self.features(analysis, order[0], cosine, head.get(order[0], 0.0))
-        features["off_topic"] = 1.0 if self.off_topic(analysis) else 0.0
+        features["off_topic"] = 1.0 if analysis.off_topic else 0.0
         return hits, self.confidence(features, mode), features
 
     def _per_sheet(self, scores: np.ndarray, allowed: set[str]) -> dict[str, float]:
@@ -255,11 +250,10 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     embedded = time.perf_counter()
     hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
     answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
-    off_topic = ranker.off_topic(analysis)
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
-    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, off_topic)
+    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic)
 
 
 class Searcher:
@@ -311,8 +305,7 @@ class Searcher:
 
     def known_gap(self, query: str) -> OffTopic | None:
         """The known gap of the KB (kb/hors-champ.yaml) a query is about, without searching."""
-        ranker = self.refresh()
-        return ranker.off_topic(ranker.analyzer.analyze(query))
+        return self.refresh().analyzer.analyze(query).off_topic
 
     def clear_cache(self) -> None:
         """Forget remembered query vectors (the evaluation times each query as if it were new)."""
