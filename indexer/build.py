@@ -87,8 +87,6 @@ def lexicon_of(kb: KnowledgeBase, tokenized: list[tuple[list[str], list[str]]]) 
         vocabulary.update(w for w in words(text) if len(w) > 2 and not w.isdigit())
     for term, expansions in kb.glossary.items():
         vocabulary.update(w for w in words(" ".join([term, *expansions])) if len(w) > 2 and not w.isdigit())
-    for topic in kb.off_topics:
-        vocabulary.update(w for w in words(" ".join(topic["expressions"])) if len(w) > 2 and not w.isdigit())
     return {"partners": kb.partners, "glossary": kb.glossary, "head_ids": [s.id for s in kb.sheets],
             "off_topics": kb.off_topics,
             "vocabulary": sorted(vocabulary),

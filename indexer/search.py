@@ -41,11 +41,11 @@ class Tuning:
     # unanswered as five out-of-scope ones answered, and leaves at most 2 % of in-scope queries unanswered. Below it
     # there is no answer, only suggestions (and where to direct, for a known gap).
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.268), ("head_coverage", 2.919), ("cosine", 2.331), ("unknown", -1.772),
-                    ("length", 2.517), ("head_score", 2.755), ("off_topic", -4.326)), -7.645, 0.31),
-        ("lexical", (("coverage", 2.241), ("head_coverage", 3.029), ("unknown", -2.016), ("length", 2.593),
-                     ("head_score", 3.081), ("off_topic", -4.382)), -6.638, 0.38),
-        ("dense", (("cosine", 7.316),), -4.315, 0.28),
+        ("hybrid", (("coverage", 2.321), ("head_coverage", 2.934), ("cosine", 2.383), ("unknown", -1.694),
+                    ("length", 2.549), ("head_score", 2.791), ("off_topic", -4.363)), -7.813, 0.42),
+        ("lexical", (("coverage", 2.301), ("head_coverage", 3.042), ("unknown", -1.939), ("length", 2.631),
+                     ("head_score", 3.125), ("off_topic", -4.432)), -6.798, 0.36),
+        ("dense", (("cosine", 7.389),), -4.358, 0.27),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:
