@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from indexer.offtopic import Matcher, OffTopic
+from indexer.phonetic import sound
 from indexer.text import STOPWORDS, content_words, stem, words
 
 MAX_PHRASE = 4  # longest glossary phrase looked up, in words
 MIN_TYPO_LENGTH = 4
 TYPO_CUTOFF = 85.0
+SOUND_CUTOFF = 60.0  # the letters a word spelled by ear shares with the KB word that sounds the same
 
 
 @dataclass
@@ -53,6 +55,10 @@ class Analyzer:
         self.vocabulary = sorted(set(vocabulary))
         self.gaps = gaps or Matcher([])
         self._known = set(self.vocabulary)
+        self._sounds: dict[str, list[str]] = {}
+        for w in self.vocabulary:
+            if len(w) >= MIN_TYPO_LENGTH:
+                self._sounds.setdefault(sound(w), []).append(w)
         self.glossary: dict[tuple[str, ...], list[str]] = {}
         for term, expansions in glossary.items():
             key = tuple(words(term))
@@ -64,7 +70,12 @@ class Analyzer:
         if word in self._known or word in STOPWORDS or len(word) < MIN_TYPO_LENGTH or word.isdigit():
             return None
         match = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-        return match[0] if match else None
+        if match:
+            return match[0]
+        # Spelled as it sounds ("chaumage", "inpots"): a KB word with the same sound, the closest in letters.
+        alike = process.extractOne(word, self._sounds.get(sound(word), []), scorer=fuzz.ratio,
+                                   score_cutoff=SOUND_CUTOFF)
+        return alike[0] if alike else None
 
     def analyze(self, query: str) -> Analysis:
         # Known gaps are looked for as typed: a typo "correction" can turn a word the KB does not know into one of

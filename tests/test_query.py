@@ -1,7 +1,8 @@
 from indexer.query import Analyzer
 from indexer.text import stem, tokens
 
-VOCABULARY = ["permis", "conduire", "carte", "grise", "casier", "judiciaire", "logement"]
+VOCABULARY = ["permis", "conduire", "carte", "grise", "casier", "judiciaire", "logement", "chomage", "impots",
+              "allocation", "ministre"]
 GLOSSARY = {"apl": ["aide personnalisée au logement"], "carte grise": ["certificat d'immatriculation"],
             "pas": ["prélèvement à la source"]}
 
@@ -18,6 +19,12 @@ def test_typos_are_corrected_against_the_kb_vocabulary():
 
 def test_unrelated_words_are_not_forced_onto_the_vocabulary():
     assert analyzer().analyze("tarte aux pommes").corrections == {}
+
+
+def test_words_spelled_as_they_sound_are_corrected():
+    # too far in letters for typo correction, but they sound like a KB word
+    analysis = analyzer().analyze("inscrit au chaumage, les inpots et l'alocassion")
+    assert analysis.corrections == {"chaumage": "chomage", "inpots": "impots", "alocassion": "allocation"}
 
 
 def test_glossary_expands_acronyms_and_phrases():
