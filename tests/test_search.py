@@ -70,3 +70,27 @@ def test_sheet_content_is_served_from_the_index(searcher):
     sheet = searcher.sheet("ants-carte-grise-occasion")
     assert sheet.steps[0] == "Se connecter au site de l'ANTS."
     assert searcher.partners()["ants"]["short"] == "ANTS"
+
+
+def test_amounts_and_years_unknown_to_the_kb_do_not_weigh_on_the_decision(searcher):
+    ranker = searcher.refresh()
+
+    def features(query):
+        return ranker.features(ranker.analyzer.analyze(query), "caf-aide-logement", None, 0.0)
+
+    plain = features("aide au logement")
+    assert features("aide au logement 1200 1966 846A") == plain
+    # a number the KB does contain is part of what the query asks (the tiny KB's "34 00")
+    assert features("aide au logement 34")["length"] > plain["length"]
+
+
+def test_a_sheet_named_in_full_among_other_words_is_a_feature_of_the_decision(searcher):
+    ranker = searcher.refresh()
+
+    def named(query):
+        return ranker.features(ranker.analyzer.analyze(query), "cpam-carte-vitale", None, 0.0)["named"]
+
+    title = searcher.sheet("cpam-carte-vitale").title
+    assert named(f"Bonjour, ma mère de 80 ans ne retrouve plus rien chez elle. {title} ?") == 1.0
+    assert named("carte") == 0.0  # one word of a name is not the name
+    assert named("tarte aux pommes") == 0.0
