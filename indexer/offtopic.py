@@ -51,9 +51,12 @@ def contains(keys: list[str], part: tuple[str, ...]) -> bool:
     """Whether every key of `part` occurs in some window of `keys` at most len(part) + SLACK long."""
     if len(part) == 1:
         return part[0] in keys
+    if not set(part) <= set(keys):
+        return False
     need = Counter(part)
     width = len(part) + SLACK
-    return any(not need - Counter(keys[i : i + width]) for i in range(max(1, len(keys) - len(part) + 1)))
+    # a window holding the whole expression can always be moved to start on one of its words
+    return any(not need - Counter(keys[i : i + width]) for i, k in enumerate(keys) if k in need)
 
 
 class Matcher:

@@ -1,6 +1,10 @@
-"""Property-based: the parser and the query analysis never raise, whatever the text."""
+"""Property-based: the parser and the query analysis never raise, whatever the text; fast paths agree with plain ones."""
+
+from collections import Counter
 
 from hypothesis import given, settings, strategies as st
+
+from indexer.offtopic import SLACK, contains
 
 from indexer.query import Analyzer
 from indexer.sheets import parse_sheet
@@ -39,3 +43,11 @@ def test_any_date_like_value_is_validated_not_raised(year, month, day):
     text = f"---\nid: caf-x\ntitle: X\npartner: caf\nsources: [https://www.caf.fr]\nupdated: {year:04d}-{month:02d}-{day:02d}\n---\n## Étapes\n1. a\n"
     sheet, problems = parse_sheet(text, "kb/caf/caf-x.md", {"caf"})
     assert sheet is not None or any(p.line == 6 and "date" in p.message for p in problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from("abcde"), max_size=12), st.lists(st.sampled_from("abcde"), min_size=1, max_size=4))
+def test_known_gap_window_search_agrees_with_checking_every_window(keys, part):
+    width = len(part) + SLACK
+    every_window = any(not Counter(part) - Counter(keys[i : i + width]) for i in range(len(keys) + 1))
+    assert contains(keys, tuple(part)) == (every_window if len(part) > 1 else part[0] in keys)
