@@ -198,7 +198,7 @@ class Ranker:
 
     def topical(self, analysis: Analysis) -> list[Concept]:
         """The concepts that say what the query is about: an amount, a year or a reference that no sheet contains
-        ("1200 euros", "né en 1966", "846A") tells nothing of the subject, so the answer decision leaves it out."""
+        ("1200" euros, "né en 1966", "cerfa 846A") tells nothing of the subject, so the answer decision leaves it out."""
         return [c for c in analysis.concepts
                 if not (any(ch.isdigit() for ch in c.words) and not c.stems & self.idf.keys())]
 
