@@ -19,7 +19,8 @@ from indexer.text import STOPWORDS, content_words, stem, words
 MAX_PHRASE = 4  # longest glossary phrase looked up, in words
 MIN_TYPO_LENGTH = 4
 TYPO_CUTOFF = 85.0
-SOUND_CUTOFF = 60.0  # the letters a word spelled by ear shares with the KB word that sounds the same
+SOUND_CUTOFF = 78.0  # letters a word spelled by ear shares with the KB word that sounds the same; lower, and
+# conjugated forms fall onto other words ("pousser" -> "pouce", "pourrai" -> "pour")
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Analyzer:
         self._known = set(self.vocabulary)
         self._sounds: dict[str, list[str]] = {}
         for w in self.vocabulary:
-            if len(w) >= MIN_TYPO_LENGTH:
+            if len(w) >= MIN_TYPO_LENGTH and w not in STOPWORDS:
                 self._sounds.setdefault(sound(w), []).append(w)
         self.glossary: dict[tuple[str, ...], list[str]] = {}
         for term, expansions in glossary.items():

@@ -42,11 +42,11 @@ class Tuning:
     # budgets (2 % of in-scope queries unanswered, 90 % of out-of-scope ones rejected). Below it there is no answer,
     # only suggestions (and where to direct, for a known gap).
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.025), ("head_coverage", 2.462), ("cosine", 1.322), ("unknown", -1.749),
-                    ("length", 2.224), ("head_score", 2.049), ("off_topic", -4.078), ("named", 1.957)), -7.149, 0.28),
-        ("lexical", (("coverage", 1.868), ("head_coverage", 2.517), ("unknown", -2.031), ("length", 2.273),
-                     ("head_score", 2.261), ("off_topic", -4.032), ("named", 1.944)), -6.499, 0.26),
-        ("dense", (("cosine", 7.31),), -4.313, 0.41),
+        ("hybrid", (("coverage", 2.007), ("head_coverage", 2.483), ("cosine", 1.355), ("unknown", -1.688),
+                    ("length", 2.216), ("head_score", 2.04), ("off_topic", -4.097), ("named", 1.928)), -7.126, 0.29),
+        ("lexical", (("coverage", 1.948), ("head_coverage", 2.466), ("unknown", -1.966), ("length", 2.255),
+                     ("head_score", 2.222), ("off_topic", -4.042), ("named", 1.923)), -6.462, 0.27),
+        ("dense", (("cosine", 7.339),), -4.329, 0.41),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:

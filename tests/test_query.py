@@ -27,6 +27,11 @@ def test_words_spelled_as_they_sound_are_corrected():
     assert analysis.corrections == {"chaumage": "chomage", "inpots": "impots", "alocassion": "allocation"}
 
 
+def test_sound_alike_words_far_in_letters_are_left_alone():
+    # "pourrai" sounds like "pour", "pousser" like "pouce": other words, and a stopword is never a correction
+    assert Analyzer(VOCABULARY + ["pour", "pouce"], GLOSSARY).analyze("je pourrai pousser").corrections == {}
+
+
 def test_glossary_expands_acronyms_and_phrases():
     analysis = analyzer().analyze("APL")
     assert analysis.expansions == ["aide personnalisée au logement"]
