@@ -18,7 +18,6 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p
     (r"sch", "C"),
     (r"ch", "C"),
     (r"ph", "f"),
-    (r"[tr]h", lambda m: m.group(0)[0]),
     (r"h", ""),
     (r"eau|au", "o"),
     (r"qu|ck|cq", "k"),

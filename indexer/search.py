@@ -20,8 +20,8 @@ from indexer.embed import Embedder, make_embedder
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
-from indexer.text import tokens
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
+from indexer.text import tokens
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -202,11 +202,11 @@ class Ranker:
         return [c for c in analysis.concepts
                 if not (any(ch.isdigit() for ch in c.words) and not c.stems & self.idf.keys())]
 
-    def coverage(self, analysis: Analysis, sheet_id: str, head_only: bool = False) -> float:
-        """Share of the query's concepts (weighted by rarity) that the sheet's words (or title and keywords) cover."""
+    def coverage(self, concepts: list[Concept], sheet_id: str, head_only: bool = False) -> float:
+        """Share of the concepts (weighted by rarity) that the sheet's words (or title and keywords) cover."""
         terms = (self.head_terms if head_only else self.terms).get(sheet_id, set())
         total = covered = 0.0
-        for concept in self.topical(analysis):
+        for concept in concepts:
             weight = max(self.idf.get(s, self.unknown_idf) for phrase in concept.typed for s in phrase)
             total += weight
             if any(set(p) <= terms for p in concept.typed + concept.expansions):
@@ -234,8 +234,8 @@ class Ranker:
             # the query says one of the sheet's names in full, in any order and among other words: a long situation
             # that mentions "avis d'imposition" asks about that sheet, however much else it tells
             "named": float(any(name <= said for name in self.names.get(sheet_id, []))),
-            "coverage": self.coverage(analysis, sheet_id),
-            "head_coverage": self.coverage(analysis, sheet_id, head_only=True),
+            "coverage": self.coverage(concepts, sheet_id),
+            "head_coverage": self.coverage(concepts, sheet_id, head_only=True),
             "cosine": 0.0 if cosine is None else cosine,
             "unknown": unknown / (known + unknown) if known + unknown else 1.0,
             "length": math.log1p(len(concepts)),
