@@ -1,16 +1,23 @@
 # Two commands do everything on a fresh machine:  make run  (the assistant)  ·  make test  (the tests)
-PYTHON ?= python3
-PIP    ?= $(PYTHON) -m pip
-PORT   ?= 8501
-STAMP  := .make/installed
+# Everything is installed into the project's own virtual environment (.venv): Debian's python3 refuses
+# system-wide pip installs, and nothing here needs root except Debian's chromium for the browser tests.
+PYTHON3 ?= python3
+VENV    ?= .venv
+PYTHON  := $(VENV)/bin/python
+PIP     := $(PYTHON) -m pip
+PORT    ?= 8501
+STAMP   := $(VENV)/.installed
 
 .PHONY: run test install index eval bench browser clean
 
-$(STAMP): pyproject.toml
+$(PYTHON):
+	$(PYTHON3) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PYTHON)
 	# torch first, pinned: its CPU wheel is on the machine; unpinned it would pull GBs of CUDA.
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -e ".[test]"
-	@mkdir -p .make && touch $@
+	@touch $@
 
 install: $(STAMP)
 
@@ -35,4 +42,4 @@ bench: $(STAMP)
 	$(PYTHON) -m indexer bench --kb kb --synthetic 10000
 
 clean:
-	rm -rf .make index .pytest_cache
+	rm -rf $(VENV) index .pytest_cache
