@@ -279,6 +279,16 @@ def test_the_editors_page_checks_on_its_own(app_env, monkeypatch):
     assert at.title[0].value == "Rédaction des fiches"
 
 
+def test_served_to_the_network_without_sign_in_the_app_serves_nobody(app_env, monkeypatch):
+    import streamlit
+
+    real = streamlit.get_option
+    monkeypatch.setattr(streamlit, "get_option", lambda key: "0.0.0.0" if key == "server.address" else real(key))
+    at = run(APP)  # as if started by `streamlit run --server.address 0.0.0.0`, bypassing the launcher
+    assert "ouvert au réseau sans connexion configurée" in at.error[0].value
+    assert not at.text_input
+
+
 def test_broken_sign_in_settings_close_the_app(app_env):
     at = run(APP, {**COMPLETE, "access": {"agents": ["mairie.fr"]}})
     assert "Connexion mal configurée, accès fermé" in at.error[0].value

@@ -200,3 +200,8 @@ def test_a_person_with_no_role_is_refused(app_url, page):
     sign_in(page, app_url, "inconnu")
     expect(page.get_by_text("Accès refusé : claude.inconnu@ailleurs.example, SIRET 99999999999999")).to_be_visible()
     assert page.get_by_label("Rechercher une démarche").count() == 0
+
+    page.get_by_role("button", name="Se déconnecter").click()  # the app's cookie goes, whatever the provider says
+    page.wait_for_url(lambda url: not url.startswith(app_url))
+    page.goto(app_url)
+    expect(page.get_by_role("button", name=BUTTON)).to_be_visible()
