@@ -153,9 +153,9 @@ def claims_for(user: Mapping[str, Any], settings: Mapping[str, Any]) -> dict:
 def _secrets() -> dict:
     try:
         return st.secrets.to_dict()
-    except FileNotFoundError:
-        return {}
     except Exception as exc:  # noqa: BLE001  a broken secrets file: nobody gets in, and the editor is told which
+        if getattr(exc, "error_id", None) == "no-secrets-found":
+            return {}
         raise Refused(f"Fichier des secrets illisible : {exc}") from None
 
 

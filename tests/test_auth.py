@@ -293,3 +293,20 @@ def test_broken_sign_in_settings_close_the_app(app_env):
     at = run(APP, {**COMPLETE, "access": {"agents": ["mairie.fr"]}})
     assert "Connexion mal configurée, accès fermé" in at.error[0].value
     assert not at.text_input
+
+
+def test_a_broken_secrets_file_closes_the_app_and_a_missing_one_does_not(monkeypatch):
+    from streamlit.errors import StreamlitSecretNotFoundError
+
+    class Secrets:
+        def __init__(self, error_id):
+            self.error_id = error_id
+
+        def to_dict(self):
+            raise StreamlitSecretNotFoundError("secrets.toml : {why}", why=self.error_id, error_id=self.error_id)
+
+    monkeypatch.setattr(signin.st, "secrets", Secrets("no-secrets-found"))
+    assert signin._secrets() == {}  # no file: sign-in not configured (the local mode, on 127.0.0.1 only)
+    monkeypatch.setattr(signin.st, "secrets", Secrets("failed-parsing-secrets-file"))
+    with pytest.raises(signin.Refused, match="Fichier des secrets illisible"):
+        signin._secrets()
