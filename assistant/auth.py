@@ -180,6 +180,20 @@ def is_loopback(address: str | None) -> bool:
         return False
 
 
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+
+
+def direct_local_request(headers: Mapping[str, str]) -> bool:
+    """True when a request came straight from this machine: no proxy header, and a Host naming the loopback.
+    The local mode (no sign-in) serves only such requests, so a proxy put in front of it opens nothing."""
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    if any(name in lowered for name in PROXY_HEADERS):
+        return False
+    host = lowered.get("host", "").strip()
+    host = host[1:host.index("]")] if host.startswith("[") and "]" in host else host.rsplit(":", 1)[0]
+    return is_loopback(host)
+
+
 def exposure_problems(address: str, secrets: Mapping[str, Any]) -> list[str]:
     """Why the app must not start on `address` with these settings (empty: it may)."""
     if configured(secrets):

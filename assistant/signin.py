@@ -160,12 +160,16 @@ def _secrets() -> dict:
 
 
 def _network_exposed() -> bool:
-    """True unless the server listens on this machine alone. Unset means every interface; a run with no HTTP
-    request at all (the test harness, bare mode) has no network to be exposed to."""
+    """True unless the server listens on this machine alone and this request came straight from it (not through
+    a proxy). Unset means every interface; a run with no HTTP request at all (the test harness, bare mode) has
+    no network to be exposed to."""
+    headers = dict(st.context.headers or {})
     address = st.get_option("server.address")
-    if address:
-        return not auth.is_loopback(address)
-    return bool(st.context.headers)
+    if address and not auth.is_loopback(address):
+        return True
+    if not headers:
+        return False
+    return not address or not auth.direct_local_request(headers)
 
 
 def _signed_in() -> bool:

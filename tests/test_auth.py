@@ -129,6 +129,18 @@ def test_loopback_addresses(address, loopback):
     assert auth.is_loopback(address) is loopback
 
 
+@pytest.mark.parametrize("headers, direct", [
+    ({"Host": "127.0.0.1:8501"}, True), ({"host": "localhost:8501"}, True), ({"Host": "[::1]:8501"}, True),
+    ({"Host": "127.0.0.1"}, True),
+    ({"Host": "assistant.example.fr"}, False), ({"Host": "10.0.0.5:8501"}, False), ({}, False),
+    ({"Host": "127.0.0.1:8501", "X-Forwarded-For": "203.0.113.9"}, False),
+    ({"Host": "127.0.0.1:8501", "Forwarded": "for=203.0.113.9"}, False),
+    ({"Host": "127.0.0.1:8501", "X-Real-IP": "203.0.113.9"}, False),
+])
+def test_the_local_mode_serves_only_requests_straight_from_this_machine(headers, direct):
+    assert auth.direct_local_request(headers) is direct
+
+
 def test_the_network_needs_sign_in_and_https():
     assert auth.exposure_problems("127.0.0.1", {}) == []
     assert "n'est pas configurée" in auth.exposure_problems("0.0.0.0", {})[0]
