@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 import urllib.error
@@ -26,6 +27,7 @@ import streamlit as st
 
 from assistant import auth
 
+log = logging.getLogger(__name__)
 HTTP_TIMEOUT = 10
 METADATA_TTL = 3600.0
 CACHE_SIZE = 2000
@@ -156,7 +158,9 @@ def _secrets() -> dict:
     except Exception as exc:  # noqa: BLE001  a broken secrets file: nobody gets in, and the editor is told which
         if getattr(exc, "error_id", None) == "no-secrets-found":
             return {}
-        raise Refused(f"Fichier des secrets illisible : {exc}") from None
+        log.error("fichier des secrets illisible : %s", exc)  # its path and line: for the server's log only
+        raise Refused("Fichier des secrets illisible, accès fermé (le détail est dans le journal du serveur).") \
+            from None
 
 
 def _network_exposed() -> bool:
@@ -204,6 +208,7 @@ def current_access() -> Access | None:
     try:
         claims = claims_for(st.user.to_dict(), secrets["auth"])
     except SignInError as exc:
+        log.warning("connexion refusée : %s", exc)
         raise Refused(f"Connexion impossible à vérifier : {exc}. Déconnectez-vous puis reconnectez-vous.",
                       signed_in=True) from None
     role = policy.role(claims)
