@@ -7,6 +7,7 @@ One provider and one app serve every case of the module; each case has its own b
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import shutil
@@ -152,6 +153,28 @@ def sign_in(page, app_url: str, login: str) -> None:
     page.get_by_role("button", name="Sign-in").click()
     page.wait_for_url(f"{app_url}/**")
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the sockets listening on `port`, from the kernel's tables (Linux)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        with contextlib.suppress(FileNotFoundError), open(table) as lines:
+            for line in list(lines)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    raw = bytes.fromhex(address)
+                    words = [raw[i:i + 4][::-1] for i in range(0, len(raw), 4)]  # each 32-bit word is host-order
+                    found.add(str(ipaddress.ip_address(b"".join(words))) if width == 32 else
+                              str(ipaddress.ip_address(raw[::-1])))
+    return found
+
+
+def test_the_launcher_listens_on_this_machine_only(app_url):
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("pas de /proc/net/tcp")
+    assert listening_addresses(int(app_url.rsplit(":", 1)[1])) == {"127.0.0.1"}
 
 
 def test_not_signed_in_gets_no_search(app_url, page):
