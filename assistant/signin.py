@@ -194,8 +194,8 @@ def current_access() -> Access | None:
     secrets = _secrets()
     if not auth.configured(secrets):
         if _network_exposed():
-            raise Refused("Accès refusé : cet assistant est ouvert au réseau sans connexion configurée. "
-                          "Démarrez-le avec `make run` (127.0.0.1) ou configurez la connexion.")
+            raise Refused("Accès refusé : sans connexion configurée, cet assistant ne sert que le poste où il "
+                          "tourne (127.0.0.1, sans proxy). Pour l'ouvrir au réseau, configurez la connexion.")
         return Access(auth.EDITOR, "poste local", local=True)
     found = auth.problems(secrets)
     if found:

@@ -297,8 +297,27 @@ def test_served_to_the_network_without_sign_in_the_app_serves_nobody(app_env, mo
     real = streamlit.get_option
     monkeypatch.setattr(streamlit, "get_option", lambda key: "0.0.0.0" if key == "server.address" else real(key))
     at = run(APP)  # as if started by `streamlit run --server.address 0.0.0.0`, bypassing the launcher
-    assert "ouvert au réseau sans connexion configurée" in at.error[0].value
+    assert "sans connexion configurée, cet assistant ne sert que le poste où il tourne" in at.error[0].value
     assert not at.text_input
+
+
+class Context:
+    def __init__(self, headers):
+        self.headers = headers
+
+
+def test_without_sign_in_a_request_through_a_proxy_gets_nothing(app_env, monkeypatch):
+    import streamlit
+
+    real = streamlit.get_option
+    monkeypatch.setattr(streamlit, "get_option", lambda key: "127.0.0.1" if key == "server.address" else real(key))
+    monkeypatch.setattr(streamlit, "context", Context({"Host": "127.0.0.1:8501"}))
+    assert run(APP).text_input(key="query") is not None  # straight from this machine
+    monkeypatch.setattr(streamlit, "context", Context({"Host": "127.0.0.1:8501", "X-Forwarded-For": "203.0.113.9"}))
+    at = run(APP)
+    assert "ne sert que le poste où il tourne" in at.error[0].value and not at.text_input
+    monkeypatch.setattr(streamlit, "context", Context({"Host": "assistant.example.fr"}))
+    assert not run(APP).text_input
 
 
 def test_broken_sign_in_settings_close_the_app(app_env):
