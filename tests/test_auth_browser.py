@@ -105,7 +105,8 @@ def app_url(tmp_path_factory) -> Iterator[str]:
     provider_env = {"OIDC_PORT": str(oidc_port), "OIDC_REDIRECT_URI": f"http://127.0.0.1:{app_port}/oauth2callback",
                     "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET}
     app_env = {"INDEXER_INDEX": str(tmp / "index"), "INDEXER_KB": str(kb),
-               "ASSISTANT_DB": str(tmp / "data" / "assistant.sqlite"), "ASSISTANT_SECRETS": str(tmp / "secrets.toml")}
+               "ASSISTANT_DB": str(tmp / "data" / "assistant.sqlite"), "ASSISTANT_SECRETS": str(tmp / "secrets.toml"),
+               "ASSISTANT_ADDRESS": ""}  # the default address
     with running(["node", str(OIDC_DIR / "provider.js")], provider_env, tmp / "oidc.log",
                  f"http://127.0.0.1:{oidc_port}/.well-known/openid-configuration"), \
          running([sys.executable, "-m", "assistant.serve", "--port", str(app_port)], app_env, tmp / "app.log",
