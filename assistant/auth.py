@@ -157,7 +157,7 @@ def problems(secrets: Mapping[str, Any]) -> list[str]:
     if auth.get("redirect_uri") and not str(auth["redirect_uri"]).endswith("/oauth2callback"):
         found.append("[auth] redirect_uri doit finir par /oauth2callback")
     tokens = auth.get("expose_tokens", [])
-    tokens = [tokens] if isinstance(tokens, str) else list(tokens or [])
+    tokens = [tokens] if isinstance(tokens, str) else list(tokens) if isinstance(tokens, (list, tuple)) else []
     if "access" not in tokens:
         found.append('[auth] expose_tokens doit contenir "access" (les informations de l\'agent sont lues sur '
                      "le point userinfo du fournisseur)")
