@@ -6,9 +6,13 @@ VENV    ?= .venv
 PYTHON  := $(VENV)/bin/python
 PIP     := $(PYTHON) -m pip
 PORT    ?= 8501
+# Where `make run` listens: this machine only. Any other address (ADDRESS=0.0.0.0) serves the network and needs
+# sign-in configured in SECRETS ([auth] and [access]): the launcher refuses to start otherwise.
+ADDRESS ?= 127.0.0.1
+SECRETS ?= .streamlit/secrets.toml
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test install index eval bench browser clean
+.PHONY: run test install index eval bench browser oidc clean
 
 $(PYTHON):
 	$(PYTHON3) -m venv $(VENV)
@@ -26,12 +30,20 @@ index: $(STAMP)
 
 run: $(STAMP)
 	@test -f index/CURRENT || $(PYTHON) -m indexer rebuild --kb kb --index index
-	$(PYTHON) -m streamlit run assistant_app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	$(PYTHON) -m assistant.serve --address $(ADDRESS) --port $(PORT) --secrets $(SECRETS)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+# The sign-in tests' OpenID Connect provider (tests/oidc: panva's oidc-provider, pinned by package-lock.json).
+oidc: tests/oidc/node_modules/.installed
+
+tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(STAMP) browser oidc
 	$(PYTHON) -m pytest -q
 
 eval: $(STAMP)

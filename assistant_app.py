@@ -11,7 +11,7 @@ import time
 import streamlit as st
 from indexer.store import StoreError
 
-from assistant import card, privacy, resources
+from assistant import card, privacy, resources, signin
 from assistant.sheetinfo import partner_label
 
 def search_page() -> None:
@@ -68,8 +68,9 @@ def search_page() -> None:
 
 
 st.set_page_config(page_title="Assistant France Services", page_icon=":material/support_agent:", layout="centered")
+access = signin.gate()  # sign-in, role and network exposure, checked on the server at every run
 pages = [
     st.Page(search_page, title="Recherche", icon=":material/search:", default=True),
     st.Page("pages/1_Rédaction.py", title="Rédaction", icon=":material/edit_note:", url_path="redaction"),
 ]
-st.navigation(pages).run()
+st.navigation(signin.allowed(pages, access)).run()

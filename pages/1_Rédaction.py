@@ -11,9 +11,11 @@ from indexer.build import BuildError, BuildReport, rebuild
 from indexer.embed import ModelError
 from indexer.store import StoreError
 
-from assistant import config, editorial, resources
+from assistant import config, editorial, resources, signin
 from assistant.feedback import local_time
 from assistant.sheetinfo import french_date
+
+signin.require_editor()  # checked on the server at every run, even when the page's URL is typed
 
 LOW_CONFIDENCE_MARGIN = 0.15  # answered, but this close to the threshold: worth an editor's look
 
