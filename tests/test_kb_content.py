@@ -9,14 +9,12 @@ import yaml
 from indexer.kb import load_kb
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUE = ROOT.parent / "shared" / "catalogue.yaml"
+CATALOGUE = ROOT / "kb" / "catalogue.yaml"  # the product's scope: one sheet per procedure
 KB = load_kb(ROOT / "kb")
 SHEETS = {s.id: s for s in KB.sheets}
 
 
 def catalogue():
-    if not CATALOGUE.exists():
-        pytest.skip("../shared/catalogue.yaml absent")
     return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
 
 
@@ -32,6 +30,8 @@ def test_every_catalogue_id_has_exactly_one_sheet_with_its_partner():
     assert set(data["partners"]) <= set(KB.partners)
     files = [p.stem for p in (ROOT / "kb").rglob("*.md") if p.name != "README.md"]
     assert sorted(files) == sorted(set(files))
+    assert sorted(files) == sorted(expected), "une fiche hors catalogue, ou une démarche du catalogue sans fiche"
+
 
 
 @pytest.mark.parametrize("sheet_id", sorted(SHEETS))
