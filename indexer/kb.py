@@ -11,6 +11,7 @@ import yaml
 from indexer.chunks import head_text
 from indexer.offtopic import contains, expression_key, match_keys
 from indexer.sheets import Problem, Sheet, parse_sheet
+from indexer.verifications import Verification, load_verifications
 
 MAX_SHEET_BYTES = 1_000_000
 PARTNERS_FILE = "partenaires.yaml"
@@ -26,6 +27,8 @@ class KnowledgeBase:
     glossary: dict[str, list[str]] = field(default_factory=dict)
     # Requests the KB has no sheet for: {"subject", "direction", "expressions"} (see indexer/offtopic.py)
     off_topics: list[dict] = field(default_factory=list)
+    # The verification log, kb/verifications/*.yaml (see indexer/verifications.py)
+    verifications: list[Verification] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
 
@@ -71,6 +74,9 @@ def load_kb(root: str | Path, today: dt.date | None = None) -> KnowledgeBase:
         seen[sheet.id] = shown
         kb.sheets.append(sheet)
     kb.off_topics = _load_off_topics(root / OFF_TOPICS_FILE, kb.sheets, kb.problems)
+    refused = frozenset(p.stem for p in sheet_paths(root)) - {s.id for s in kb.sheets}
+    kb.verifications, problems = load_verifications(root, kb.sheets, today, _shown, refused)
+    kb.problems.extend(problems)
     return kb
 
 

@@ -9,14 +9,12 @@ import yaml
 from indexer.kb import load_kb
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUE = ROOT.parent / "shared" / "catalogue.yaml"
+CATALOGUE = ROOT / "kb" / "catalogue.yaml"  # the product's scope: one sheet per procedure
 KB = load_kb(ROOT / "kb")
 SHEETS = {s.id: s for s in KB.sheets}
 
 
 def catalogue():
-    if not CATALOGUE.exists():
-        pytest.skip("../shared/catalogue.yaml absent")
     return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
 
 
@@ -32,6 +30,8 @@ def test_every_catalogue_id_has_exactly_one_sheet_with_its_partner():
     assert set(data["partners"]) <= set(KB.partners)
     files = [p.stem for p in (ROOT / "kb").rglob("*.md") if p.name != "README.md"]
     assert sorted(files) == sorted(set(files))
+    assert sorted(files) == sorted(expected), "une fiche hors catalogue, ou une démarche du catalogue sans fiche"
+
 
 
 @pytest.mark.parametrize("sheet_id", sorted(SHEETS))
@@ -56,3 +56,48 @@ def test_current_names_are_used():
 def test_glossary_is_large_and_well_formed():
     assert len(KB.glossary) >= 150
     assert all(values and all(isinstance(v, str) and v for v in values) for values in KB.glossary.values())
+
+
+# Facts found wrong or outdated by the December 2026 audit: they must not come back in a sheet's text.
+STALE = {
+    r"6 chiffres.{0,40}chaque connexion|chaque connexion demande.{0,40}code": "le code impots.gouv.fr vaut 6 mois par appareil depuis juin 2025",
+    r"espèces.{0,120}centre des finances publiques": "plus d'espèces aux guichets des finances publiques",
+    r"au plus tard le 3e mois qui suit la déclaration du changement": "taux appliqué dans les 2 mois après transmission",
+    r"timbre fiscal \(électronique ou papier\)": "le timbre fiscal papier n'existe plus en France",
+    r"téléchargez le relevé d'information restreint": "remplacé par l'attestation de droits à conduire sécurisée",
+    r"médiation familiale préalable est obligatoire": "expérimentation terminée au 31 décembre 2024",
+    r"AAC\)? entre 15 et 17 ans : dispensé": "attestation de recensement dès 16 ans",
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(STALE))
+def test_facts_found_wrong_by_the_audit_do_not_come_back(pattern):
+    for sheet in KB.sheets:
+        body = " ".join(s.markdown for s in sheet.sections.values())
+        assert not re.search(pattern, body, re.IGNORECASE), f"{sheet.path}: {STALE[pattern]}"
+
+
+# Partners whose sheets were checked for this rule (the others join when their sheets are checked).
+CHECKED_PARTNERS = ("ants", "dgfip", "energie", "anah", "la-poste", "justice", "transverse")
+
+
+def _digits(text):
+    return re.sub(r"\D", "", text)
+
+
+def test_a_sheet_names_other_partners_instead_of_writing_their_national_number():
+    """Partners' national lines live in kb/partenaires.yaml only: one place to correct when a number changes."""
+    phones = {pid: _digits(p["phone"]) for pid, p in KB.partners.items() if p.get("phone")}
+    for sheet in KB.sheets:
+        if sheet.partner not in CHECKED_PARTNERS:
+            continue
+        body = " ".join(s.markdown for s in sheet.sections.values())
+        numbers = {_digits(n) for n in re.findall(r"(?<!\d)(?:\+33 ?|0)?\d(?:[ .]?\d){3,9}(?!\d)", body)}
+        for pid, phone in phones.items():
+            assert pid == sheet.partner or phone not in numbers, f"{sheet.path}: numéro national de {pid}"
+
+
+def test_the_verification_log_names_only_known_sheets_and_official_https_sources():
+    assert KB.verifications, "kb/verifications/ est vide"
+    assert {v.sheet for v in KB.verifications} <= set(SHEETS)
+    assert all(v.source.startswith("https://") for v in KB.verifications)
