@@ -77,8 +77,6 @@ def test_facts_found_wrong_by_the_audit_do_not_come_back(pattern):
         assert not re.search(pattern, body, re.IGNORECASE), f"{sheet.path}: {STALE[pattern]}"
 
 
-# Partners whose sheets were checked for this rule (the others join when their sheets are checked).
-CHECKED_PARTNERS = ("ants", "dgfip", "energie", "anah", "la-poste", "justice", "transverse")
 
 
 def _digits(text):
@@ -89,8 +87,6 @@ def test_a_sheet_names_other_partners_instead_of_writing_their_national_number()
     """Partners' national lines live in kb/partenaires.yaml only: one place to correct when a number changes."""
     phones = {pid: _digits(p["phone"]) for pid, p in KB.partners.items() if p.get("phone")}
     for sheet in KB.sheets:
-        if sheet.partner not in CHECKED_PARTNERS:
-            continue
         body = " ".join(s.markdown for s in sheet.sections.values())
         numbers = {_digits(n) for n in re.findall(r"(?<!\d)(?:\+33 ?|0)?\d(?:[ .]?\d){3,9}(?!\d)", body)}
         for pid, phone in phones.items():
