@@ -24,6 +24,7 @@ from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
 from indexer.text import tokens
 
 MODES = ("hybrid", "dense", "lexical")
+MAX_QUERY_CHARS = 1000  # the rest of a longer query is ignored (and `Result.truncated` says so)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Result:
     analysis: Analysis | None = None
     timings: dict[str, float] = field(default_factory=dict)
     off_topic: OffTopic | None = None  # a known gap of the KB the query is about (kb/hors-champ.yaml)
+    truncated: bool = False  # the query was longer than MAX_QUERY_CHARS: only its beginning was searched
 
     @property
     def redirect(self) -> OffTopic | None:
@@ -88,6 +90,8 @@ class Result:
         data = {"query": self.query, "answer": self.answer, "results": [h.to_json() for h in self.results]}
         if self.redirect:
             data["hors_champ"] = self.redirect.to_json()
+        if self.truncated:
+            data["truncated"] = True
         return data
 
 
@@ -257,6 +261,7 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
     started = time.perf_counter()
+    truncated, query = len(query) > MAX_QUERY_CHARS, query[:MAX_QUERY_CHARS]
     analysis = ranker.analyzer.analyze(query)
     analysed = time.perf_counter()
     vector = None
@@ -268,7 +273,8 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
-    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic)
+    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic,
+                  truncated)
 
 
 class Searcher:
@@ -320,7 +326,7 @@ class Searcher:
 
     def known_gap(self, query: str) -> OffTopic | None:
         """The known gap of the KB (kb/hors-champ.yaml) a query is about, without searching."""
-        return self.refresh().analyzer.analyze(query).off_topic
+        return self.refresh().analyzer.analyze(query[:MAX_QUERY_CHARS]).off_topic
 
     def clear_cache(self) -> None:
         """Forget remembered query vectors (the evaluation times each query as if it were new)."""
