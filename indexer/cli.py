@@ -113,6 +113,8 @@ def cmd_rebuild(args) -> int:
                      progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait, force=args.force)
     for problem in report.warnings:
         print(problem, file=sys.stderr)
+    for note in report.notes:
+        print(f"attention : {note}", file=sys.stderr)
     if report.up_to_date:
         print(f"index {args.index} déjà à jour : version {report.build_id}, {report.sheets} fiches ({report.seconds:.1f} s)")
         return 0
@@ -203,7 +205,7 @@ def cmd_rollback(args) -> int:
 
     store = IndexStore(args.index)
     with store.lock():
-        build_id = store.rollback()
+        build_id = store.rollback(lambda skipped, why: print(f"version {skipped} écartée : {why}", file=sys.stderr))
     print(f"index {args.index} : retour à la version {build_id}")
     return 0
 
