@@ -10,7 +10,7 @@ import yaml
 
 from indexer.chunks import head_text
 from indexer.offtopic import contains, expression_key, match_keys
-from indexer.sheets import Problem, Sheet, parse_sheet
+from indexer.sheets import Problem, Sheet, YamlLoader, parse_sheet
 
 MAX_SHEET_BYTES = 1_000_000
 PARTNERS_FILE = "partenaires.yaml"
@@ -124,7 +124,7 @@ def _load_yaml(path: Path, problems: list[Problem]):
         problems.append(Problem(_shown(path), 0, "fichier absent", "voir kb/README.md"))
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=YamlLoader)  # noqa: S506 - safe, no aliases
     except UnicodeDecodeError:
         problems.append(Problem(_shown(path), 1, "le fichier n'est pas en UTF-8"))
     except yaml.YAMLError as exc:
@@ -170,7 +170,7 @@ def _load_off_topics(path: Path, sheets: list[Sheet], problems: list[Problem]) -
         return []
     shown = _shown(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=YamlLoader)
     except UnicodeDecodeError:
         problems.append(Problem(shown, 1, "le fichier n'est pas en UTF-8"))
         return []

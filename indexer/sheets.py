@@ -36,15 +36,41 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CANONICAL = {fold(name): name for name in SECTIONS}
 _RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?\s*>")
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text: `updated` is checked by `_date`, so that "2026-13-01" is a
-    validation error on its line instead of an exception from the YAML constructor."""
+MAX_YAML_DEPTH = 20  # nested mappings/lists in a YAML file; a sheet's front matter needs 3
+MAX_LIST_DEPTH = 4  # nested Markdown lists in a sheet body
 
 
-_Loader.yaml_implicit_resolvers = {
+class YamlLoader(yaml.SafeLoader):
+    """The only YAML loader of the KB (sheets' front matter, partenaires, glossaire, hors-champ).
+
+    A SafeLoader that refuses anchors and aliases (« &a », « *a ») before anything is built from them, so that an
+    "alias bomb" (a few lines expanding to billions of nodes) costs nothing, and refuses nesting deeper than
+    MAX_YAML_DEPTH (the composer recurses). Dates are left as text: `updated` is checked by `_date`, so that
+    "2026-13-01" is a validation error on its line instead of an exception from the YAML constructor.
+    """
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            kind = "alias « *" if isinstance(event, yaml.AliasEvent) else "ancre « &"
+            raise yaml.composer.ComposerError(
+                None, None, f"{kind}{event.anchor} » refusé(e) : les références YAML ne sont pas permises, "
+                "écrire la valeur en entier", event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"imbrication trop profonde (plus de {MAX_YAML_DEPTH} niveaux)", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader = YamlLoader
 
 # html=False: raw HTML in a sheet stays text and is never rendered as markup.
 _md = MarkdownIt("commonmark", {"html": False}).use(front_matter_plugin)
@@ -211,7 +237,8 @@ def parse_sheet(
         if name != STEPS and name not in sections:
             warn(_last_line(text), f"rubrique « {name} » absente")
 
-    _check_body(tokens, text.splitlines(), path, problems)
+    hosts = {_host(u).removeprefix("www.") for u in [*sources, *([online_service["url"]] if online_service else [])]}
+    _check_body(tokens, text.splitlines(), path, problems, hosts)
 
     if any(p.is_error for p in problems):
         return None, problems
@@ -227,8 +254,8 @@ def _front_matter(token: Token, path: str, problems: list[Problem]) -> tuple[dic
     """The front matter as a dict, and the 1-based file line of each top-level key."""
     first = (token.map[0] if token.map else 0) + 2  # file line of the YAML's first line (after '---')
     try:
-        node = yaml.compose(token.content, Loader=_Loader)
-        meta = yaml.load(token.content, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = yaml.compose(token.content, Loader=_Loader)  # refuses aliases and deep nesting: nothing built yet
+        meta = _Loader(token.content).construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         # An unclosed quote or bracket is detected lines later: point at where it was opened instead.
         context = getattr(exc, "context", None) or ""
@@ -330,16 +357,73 @@ def _items(tokens: list[Token], lines: list[str], wanted: str | None) -> list[st
     return items
 
 
-def _check_body(tokens: list[Token], lines: list[str], path: str, problems: list[Problem]) -> None:
-    """Links must be https; raw HTML is allowed but only ever shown as text."""
+_URL = re.compile(r"(?<![\w@/])(?:[a-zA-Z][a-zA-Z0-9+.\-]*://|www\.|(?:javascript|vbscript|data):)[^\s<>\[\]«»\"']+",
+                  re.IGNORECASE)
+_IMG_TAG = re.compile(r"<\s*img\b", re.IGNORECASE)
+_OFFICIAL = ("gouv.fr", "service-public.fr", "legifrance.gouv.fr")
+
+
+def _trim(url: str) -> str:
+    """A URL found in running text, without the punctuation or closing bracket that follows it."""
+    url = url.rstrip(".,;:!?")
+    while url.endswith(")") and url.count("(") < url.count(")"):
+        url = url[:-1].rstrip(".,;:!?")
+    return url
+
+
+def _host(url: str) -> str:
+    rest = url.split("://", 1)[1] if "://" in url else url
+    return rest.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].rstrip(".,;").lower()
+
+
+def _known_host(host: str, allowed: set[str]) -> bool:
+    host = host.removeprefix("www.")
+    return any(host == a or host.endswith("." + a) for a in (*_OFFICIAL, *allowed))
+
+
+def _check_body(tokens: list[Token], lines: list[str], path: str, problems: list[Problem],
+                allowed_hosts: set[str] = frozenset()) -> None:
+    """Links must be https and images absent (an agent's browser would fetch them from another site); an address
+    of a site other than the State's or the sheet's own sources is reported; lists nest at most MAX_LIST_DEPTH
+    deep; raw HTML is allowed but only ever shown as text."""
+    depth = 0
     for t in tokens:
+        if t.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+            if depth == MAX_LIST_DEPTH + 1 and t.map:
+                problems.append(Problem(path, t.map[0] + 1, f"listes imbriquées sur plus de {MAX_LIST_DEPTH} niveaux",
+                                        "aplatir la liste : une étape, puis au plus quelques sous-points"))
+        elif t.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+        if t.level >= _md.options["maxNesting"] - 1 and t.map and depth <= MAX_LIST_DEPTH:
+            problems.append(Problem(path, t.map[0] + 1, "imbrication trop profonde (citations ou listes)",
+                                    "aplatir le texte"))
+            break
         if t.type != "inline" or not t.map:
             continue
+        line = t.map[0] + 1
+        urls: list[str] = []
         for child in t.children or []:
-            href = child.attrs.get("href") if child.type == "link_open" else None
-            if isinstance(href, str) and href.startswith("http://"):
-                problems.append(Problem(path, t.map[0] + 1, f"adresse non https : « {href} »",
-                                        "utiliser l'adresse https officielle"))
+            if child.type == "image":
+                problems.append(Problem(path, line, f"image dans la fiche : « {child.attrs.get('src', '')} »",
+                                        "pas d'image : l'agent la chargerait depuis un autre site ; décrire en texte"))
+            elif child.type == "link_open" and isinstance(child.attrs.get("href"), str):
+                urls.append(child.attrs["href"])
+            elif child.type == "text":
+                urls += [_trim(u) for u in _URL.findall(child.content)]
+        if _IMG_TAG.search(t.content):
+            problems.append(Problem(path, line, "balise <img> dans la fiche", "pas d'image : décrire en texte"))
+        for url in dict.fromkeys(urls):
+            scheme = url.split(":", 1)[0].lower() if re.match(r"^[a-zA-Z][\w+.\-]*:", url) else ""
+            if scheme == "http":
+                problems.append(Problem(path, line, f"adresse non https : « {url} »", "utiliser l'adresse https officielle"))
+            elif scheme not in ("", "https", "mailto", "tel"):
+                problems.append(Problem(path, line, f"adresse « {url} » refusée ({scheme}:)",
+                                        "seules les adresses https sont permises"))
+            elif scheme in ("", "https") and "." in url and not _known_host(_host(url), allowed_hosts):
+                problems.append(Problem(path, line, f"adresse externe « {_host(url)} » : ni un site de l'État ni une "
+                                        "source de la fiche", "vérifier le site, ou l'ajouter aux sources",
+                                        "warning"))
         if _RAW_HTML.search(t.content):
-            problems.append(Problem(path, t.map[0] + 1, "HTML brut dans le texte : il sera affiché tel quel, jamais exécuté",
+            problems.append(Problem(path, line, "HTML brut dans le texte : il sera affiché tel quel, jamais exécuté",
                                     "écrire en Markdown", "warning"))
