@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.embed import Embedder, make_embedder
+from indexer.language import is_foreign
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
@@ -105,6 +106,7 @@ class Ranker:
         gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
                         for t in lexicon.get("off_topics", [])])
         self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"], gaps)
+        self.french_words = frozenset(lexicon["vocabulary"])  # for `is_foreign`
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
         self.head_terms = {sheet: set(stems) for sheet, stems in lexicon["head_terms"].items()}
         n = max(1, len(self.terms))
@@ -270,6 +272,8 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     embedded = time.perf_counter()
     hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
     answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
+    if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
+        answer = None
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}

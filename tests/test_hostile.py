@@ -240,3 +240,63 @@ def test_an_unknown_partner_says_so(index, capsys):
     assert main(["search", "--index", str(index), "--partner", "cnaf", "carte grise"]) == 2
     err = capsys.readouterr().err
     assert "partenaire inconnu « cnaf »" in err and "ants, caf, cpam" in err
+
+
+# --- gibberish and other languages ---------------------------------------------------------------------------------
+
+GIBBERISH = ["xkcd qwrtz plomf", "asdfghjkl", "zzzz zzzz zzzz", "lorem ipsum dolor sit amet consectetur",
+             "azerty uiop qsdf", "blorp fneeg skrab vlim", "a" * 40, "kjhdf kjsdhf ksjdhf", "!!! ??? ...",
+             "1234 5678 9012", "😀😀😀 🚗", "ééééé èèèè", "grzbl carte", "@@@@ #### $$$$"]
+FOREIGN = ["how do I renew my driving licence", "I lost my passport what should I do", "housing benefit application",
+           "where can I get my tax return", "vehicle registration certificate", "lost health card",
+           "unemployment benefits registration", "wie beantrage ich einen Reisepass",
+           "ich habe meine Krankenversicherungskarte verloren", "¿cómo solicito el subsidio de vivienda?",
+           "quiero renovar mi pasaporte", "come rinnovare la carta d'identità", "preciso renovar meu passaporte",
+           "مرحبا كيف أجدد جواز السفر", "我想办护照", "паспорт потерял что делать", "pasaport yenileme",
+           "renew passport", "tax declaration online"]
+FRENCH = ["carte grise d'occasion", "mot de passe oublié pour mon compte ameli", "problème de login sur mon espace",
+          "un an de chômage", "APL 300 euros", "j'ai perdu mon passeport", "renouveler carte d'identité",
+          "déclaration de revenus en ligne", "carte vitale perdue", "imatriculer vehicul"]
+
+
+@pytest.mark.parametrize("query", FOREIGN[:14])
+def test_other_languages_and_scripts_are_recognised(query):
+    from indexer.language import is_foreign
+    assert is_foreign(query, frozenset({"passeport", "carte", "identite", "vehicule", "revenus"}))
+
+
+@pytest.mark.parametrize("query", FRENCH)
+def test_french_queries_are_french(query):
+    from indexer.language import is_foreign
+    assert not is_foreign(query, frozenset({"passeport", "carte", "identite", "vehicule", "revenus", "login"}))
+
+
+@pytest.mark.parametrize("query", GIBBERISH + FOREIGN)
+def test_gibberish_and_other_languages_get_no_answer_on_the_tiny_kb(index, query):
+    result = Searcher(index).search(query)
+    assert result.answer is None, (query, result.confidence)
+
+
+@pytest.mark.model
+def test_gibberish_and_other_languages_never_get_a_confident_card(real_index):
+    searcher = Searcher(real_index)
+    answered = {q: searcher.search(q).answer for q in GIBBERISH + FOREIGN}
+    assert {q: a for q, a in answered.items() if a} == {}
+    assert searcher.search("j'ai perdu mon passeport").answer  # French still answered
+
+
+def test_no_query_of_the_evaluation_sets_is_taken_for_another_language():
+    """The gate must cost French queries nothing: none of the ~1,800 French eval queries (typos included) trips it."""
+    from pathlib import Path
+
+    from indexer.build import lexicon_of, sheet_tokens
+    from indexer.kb import load_kb
+    from indexer.language import is_foreign
+
+    root = Path(__file__).resolve().parents[1]
+    kb = load_kb(root / "kb")
+    french = frozenset(lexicon_of(kb, [sheet_tokens(s) for s in kb.sheets])["vocabulary"])
+    queries = [json.loads(line)["query"] for f in sorted((root / "tests" / "eval").glob("*.jsonl"))
+               for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(queries) > 1000
+    assert [q for q in queries if is_foreign(q, french)] == []
