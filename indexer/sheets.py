@@ -412,7 +412,8 @@ def _check_body(tokens: list[Token], lines: list[str], path: str, problems: list
             elif child.type == "text":
                 urls += [_trim(u) for u in _URL.findall(child.content)]
         if _IMG_TAG.search(t.content):
-            problems.append(Problem(path, line, "balise <img> dans la fiche", "pas d'image : décrire en texte"))
+            problems.append(Problem(path, line, "balise <img> dans la fiche : affichée comme du texte, jamais chargée",
+                                    "pas d'image : décrire en texte", "warning"))
         for url in dict.fromkeys(urls):
             scheme = url.split(":", 1)[0].lower() if re.match(r"^[a-zA-Z][\w+.\-]*:", url) else ""
             if scheme == "http":

@@ -153,7 +153,7 @@ def test_pathological_nesting_is_refused_not_crashed(body):
 @pytest.mark.parametrize("body, expected", [
     ("![logo](https://pixel.example.com/t.gif)", "erreur : image dans la fiche : « https://pixel.example.com/t.gif »"),
     ("voir ![schéma](schema.png)", "erreur : image dans la fiche : « schema.png »"),
-    ('<img src="https://tracker.example.net/x.png">', "erreur : balise <img> dans la fiche"),
+    ('<img src="https://tracker.example.net/x.png">', "avertissement : balise <img> dans la fiche"),
     ("[formulaire](http://www.caf.fr/form)", "erreur : adresse non https : « http://www.caf.fr/form »"),
     ("aller sur http://exemple.org/page", "erreur : adresse non https : « http://exemple.org/page »"),
     ("[cliquer](javascript:alert(1))", "erreur : adresse « javascript:alert(1) » refusée (javascript:)"),
