@@ -35,15 +35,19 @@ _BORN = (rf"\b(?:née?s?|nee?s?)(?:\(e\)|\(es?\)|·e)?(?:{_GAP}+à{_GAP}+[\w'’
          rf"(?:{_GAP}+(?:le|en\s+date\s+du))?{_GAP}*"
          rf"|\bdate{_GAP}+de{_GAP}+naissance{_GAP}*:?{_GAP}*|\bDDN{_GAP}*:?{_GAP}*")
 
-_VOIE = ("rue|avenue|av\\.|bd|boulevard|place|pl\\.|allée|allee|impasse|imp\\.|chemin|route|rte|quai|cours|square|"
-         "résidence|residence|lotissement|lieu-dit|chaussée|passage|faubourg|fbg|sentier|villa|cité|cite|hameau|"
-         "voie|rond-point|esplanade|promenade|parvis|montée|traverse|ruelle|sente|domaine|clos")
+# Types de voie that are rarely anything else take a name in any case ("12 rue de la paix"); the others only a
+# capitalised one ("2 cours Lafayette", not "2 cours de français").
+_VOIE = ("rue|avenue|av\\.|bd|boulevard|allée|allee|impasse|imp\\.|chemin|quai|square|résidence|residence|lotissement|"
+         "lieu-dit|chaussée|faubourg|fbg|rond-point|esplanade|parvis|montée|ruelle|hameau|cité|cite")
+_VOIE_NAMED = "place|pl\\.|route|rte|cours|passage|sentier|villa|voie|promenade|traverse|sente|domaine|clos|mail"
 _PARTICLE = r"(?:de|du|des|la|le|les|l['’]|d['’]|aux?|sur|sous|en|et|lès|lez)"
 _CAP_WORD = rf"(?!(?:Mme|Mlle|M|Madame|Monsieur|Mademoiselle)\b)[{_UPPER}][\w'’\-]*"
-# number (3, 3 bis, 3B), type de voie, then its name: particles, a first word (any case), capitalised words
+_NUMBER = rf"\b\d{{1,4}}(?:{_GAP}?(?i:bis|ter|quater|[a-d])\b)?,?{_GAP}+"
+# number (3, 3 bis, 3B), type de voie, then its name: particles, a first word, capitalised words
 _ADDRESS = re.compile(
-    rf"\b\d{{1,4}}(?:{_GAP}?(?i:bis|ter|quater|[a-d])\b)?,?{_GAP}+(?i:{_VOIE}){_GAP}+"
-    rf"(?:(?i:{_PARTICLE}){_GAP}*)*[\w’'\-]+(?:{_GAP}+(?:{_PARTICLE}{_GAP}+)*{_CAP_WORD})*")
+    rf"{_NUMBER}(?:(?i:{_VOIE}){_GAP}+(?:(?i:{_PARTICLE}){_GAP}*)*[\w’'\-]+"
+    rf"|(?i:{_VOIE_NAMED}){_GAP}+(?:(?i:{_PARTICLE}){_GAP}*)*{_CAP_WORD})"
+    rf"(?:{_GAP}+(?:{_PARTICLE}{_GAP}+)*{_CAP_WORD})*")
 _POSTCODE = re.compile(
     rf"(?<![\w,.])(?:0[1-9]|[1-8]\d|9[0-5]|97[1-6])(?:{_GAP}?\d{{3}})(?![\d,.]){_GAP}+"
     rf"(?!(?:Euros?|EUR|Ans|Habitants)\b){_CAP_WORD}(?:[{_SPACE}\-]+(?:(?:sur|sous|en|le|la|les|de|du|des|lès|lez)"

@@ -104,6 +104,8 @@ def test_masks_dates_of_birth(text, expected):
     ("12 rue de la paix besoin aide logement", "[ADRESSE] besoin aide logement"),
     ("déménage à 13200 Arles-sur-Rhône", "déménage à [ADRESSE]"),
     ("7 BD Victor Hugo", "[ADRESSE]"),
+    ("2 cours Lafayette, 69003 Lyon", "[ADRESSE]"),
+    ("1 place de la République", "[ADRESSE]"),
 ])
 def test_masks_postal_addresses(text, expected):
     assert mask(text) == expected
@@ -169,6 +171,9 @@ def test_masks_person_names(text, expected):
     "RSA socle 607,75 €",
     "avis d'imposition 2025 sur les revenus 2024",
     "loi 2023-270 du 14 avril 2023",
+    "2 cours de français par semaine",
+    "1 place de parking",
+    "3 route de nuit",
 ])
 def test_leaves_procedure_words_alone(text):
     assert mask(text) == text
@@ -186,3 +191,10 @@ def test_every_placeholder_is_documented():
     found = {p for p in PLACEHOLDERS if p in masked}
     assert found == set(PLACEHOLDERS)
 
+
+
+def test_masking_twice_changes_nothing():
+    text = ("Mme Dupont née le 1/2/1990, 3 rue Haute 75002 Paris, allocataire 1234567, passeport 12AB34567, "
+            "CNI 880692310285, tel +33 6 12 34 56 78, carte 4111 1111 1111 1111")
+    once = mask(text)
+    assert mask(once) == once
