@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from indexer.bodycheck import check_body, host
 from indexer.text import fold
 
 SECTIONS = (
@@ -34,10 +35,8 @@ STALE_DAYS = 365  # a sheet not checked for a year is flagged to editors and age
 FIELDS = ("id", "title", "partner", "keywords", "online_service", "sources", "updated")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CANONICAL = {fold(name): name for name in SECTIONS}
-_RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?\s*>")
 
 MAX_YAML_DEPTH = 20  # nested mappings/lists in a YAML file; a sheet's front matter needs 3
-MAX_LIST_DEPTH = 4  # nested Markdown lists in a sheet body
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -237,8 +236,8 @@ def parse_sheet(
         if name != STEPS and name not in sections:
             warn(_last_line(text), f"rubrique « {name} » absente")
 
-    hosts = {_host(u).removeprefix("www.") for u in [*sources, *([online_service["url"]] if online_service else [])]}
-    _check_body(tokens, text.splitlines(), path, problems, hosts)
+    hosts = {host(u).removeprefix("www.") for u in [*sources, *([online_service["url"]] if online_service else [])]}
+    problems.extend(Problem(path, *finding) for finding in check_body(tokens, _md.options["maxNesting"], hosts))
 
     if any(p.is_error for p in problems):
         return None, problems
@@ -355,76 +354,3 @@ def _items(tokens: list[Token], lines: list[str], wanted: str | None) -> list[st
             text = "\n".join([_MARKER.sub("", chunk[0], count=1)] + [c.strip() for c in chunk[1:]]).strip()
             items.append(re.sub(r"\n\s*\n", "\n", text))
     return items
-
-
-_URL = re.compile(r"(?<![\w@/])(?:[a-zA-Z][a-zA-Z0-9+.\-]*://|www\.|(?:javascript|vbscript|data):)[^\s<>\[\]«»\"']+",
-                  re.IGNORECASE)
-_IMG_TAG = re.compile(r"<\s*img\b", re.IGNORECASE)
-_OFFICIAL = ("gouv.fr", "service-public.fr", "legifrance.gouv.fr")
-
-
-def _trim(url: str) -> str:
-    """A URL found in running text, without the punctuation or closing bracket that follows it."""
-    url = url.rstrip(".,;:!?")
-    while url.endswith(")") and url.count("(") < url.count(")"):
-        url = url[:-1].rstrip(".,;:!?")
-    return url
-
-
-def _host(url: str) -> str:
-    rest = url.split("://", 1)[1] if "://" in url else url
-    return rest.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].rstrip(".,;").lower()
-
-
-def _known_host(host: str, allowed: set[str]) -> bool:
-    host = host.removeprefix("www.")
-    return any(host == a or host.endswith("." + a) for a in (*_OFFICIAL, *allowed))
-
-
-def _check_body(tokens: list[Token], lines: list[str], path: str, problems: list[Problem],
-                allowed_hosts: set[str] = frozenset()) -> None:
-    """Links must be https and images absent (an agent's browser would fetch them from another site); an address
-    of a site other than the State's or the sheet's own sources is reported; lists nest at most MAX_LIST_DEPTH
-    deep; raw HTML is allowed but only ever shown as text."""
-    depth = 0
-    for t in tokens:
-        if t.type in ("bullet_list_open", "ordered_list_open"):
-            depth += 1
-            if depth == MAX_LIST_DEPTH + 1 and t.map:
-                problems.append(Problem(path, t.map[0] + 1, f"listes imbriquées sur plus de {MAX_LIST_DEPTH} niveaux",
-                                        "aplatir la liste : une étape, puis au plus quelques sous-points"))
-        elif t.type in ("bullet_list_close", "ordered_list_close"):
-            depth -= 1
-        if t.level >= _md.options["maxNesting"] - 1 and t.map and depth <= MAX_LIST_DEPTH:
-            problems.append(Problem(path, t.map[0] + 1, "imbrication trop profonde (citations ou listes)",
-                                    "aplatir le texte"))
-            break
-        if t.type != "inline" or not t.map:
-            continue
-        line = t.map[0] + 1
-        urls: list[str] = []
-        for child in t.children or []:
-            if child.type == "image":
-                problems.append(Problem(path, line, f"image dans la fiche : « {child.attrs.get('src', '')} »",
-                                        "pas d'image : l'agent la chargerait depuis un autre site ; décrire en texte"))
-            elif child.type == "link_open" and isinstance(child.attrs.get("href"), str):
-                urls.append(child.attrs["href"])
-            elif child.type == "text":
-                urls += [_trim(u) for u in _URL.findall(child.content)]
-        if _IMG_TAG.search(t.content):
-            problems.append(Problem(path, line, "balise <img> dans la fiche : affichée comme du texte, jamais chargée",
-                                    "pas d'image : décrire en texte", "warning"))
-        for url in dict.fromkeys(urls):
-            scheme = url.split(":", 1)[0].lower() if re.match(r"^[a-zA-Z][\w+.\-]*:", url) else ""
-            if scheme == "http":
-                problems.append(Problem(path, line, f"adresse non https : « {url} »", "utiliser l'adresse https officielle"))
-            elif scheme not in ("", "https", "mailto", "tel"):
-                problems.append(Problem(path, line, f"adresse « {url} » refusée ({scheme}:)",
-                                        "seules les adresses https sont permises"))
-            elif scheme in ("", "https") and "." in url and not _known_host(_host(url), allowed_hosts):
-                problems.append(Problem(path, line, f"adresse externe « {_host(url)} » : ni un site de l'État ni une "
-                                        "source de la fiche", "vérifier le site, ou l'ajouter aux sources",
-                                        "warning"))
-        if _RAW_HTML.search(t.content):
-            problems.append(Problem(path, line, "HTML brut dans le texte : il sera affiché tel quel, jamais exécuté",
-                                    "écrire en Markdown", "warning"))

@@ -11,7 +11,8 @@ import pytest
 from indexer.cli import main
 from indexer.kb import load_kb
 from indexer.search import MAX_QUERY_CHARS, Searcher
-from indexer.sheets import MAX_LIST_DEPTH, parse_sheet
+from indexer.bodycheck import MAX_LIST_DEPTH
+from indexer.sheets import parse_sheet
 
 GOOD = textwrap.dedent("""\
     ---
