@@ -12,7 +12,7 @@ from indexer.chunks import head_text
 from indexer.offtopic import contains, expression_key, match_keys
 from indexer.sheets import Problem, Sheet, YamlLoader, parse_sheet
 
-MAX_SHEET_BYTES = 1_000_000
+MAX_SHEET_BYTES = 100_000  # 14 times the longest sheet; hostile Markdown parses at tens of µs a character
 PARTNERS_FILE = "partenaires.yaml"
 GLOSSARY_FILE = "glossaire.yaml"
 OFF_TOPICS_FILE = "hors-champ.yaml"  # optional

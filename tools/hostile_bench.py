@@ -101,6 +101,21 @@ def long_query(index: str, rounds: int) -> None:
               f"CPU median {statistics.median(cpu):5.1f} ms, over {rounds} runs")
 
 
+def pathological_markdown() -> None:
+    """The slowest Markdown bodies we know of for markdown-it, at the size limit of a sheet (kb.MAX_SHEET_BYTES)."""
+    from indexer.kb import MAX_SHEET_BYTES
+    from indexer.sheets import parse_sheet
+
+    head = ("---\nid: caf-x\ntitle: x\npartner: caf\nkeywords: [x]\nonline_service: null\n"
+            "sources: [https://www.caf.fr]\nupdated: 2026-10-01\n---\n\n## Étapes\n1. x\n\n")
+    for name, unit in (("[a]( repeated", "[a]("), ("[ repeated", "["), ("*a repeated", "*a"), ("&# repeated", "&#")):
+        text = head + unit * ((MAX_SHEET_BYTES - len(head.encode())) // len(unit))
+        started = time.perf_counter()
+        parse_sheet(text, "kb/caf/caf-x.md", {"caf"})
+        print(f"sheet of {len(text.encode()) / 1000:.0f} kB, {name:14}: parsed and checked in "
+              f"{time.perf_counter() - started:.1f} s")
+
+
 def build_check(index: str, rounds: int) -> None:
     """What checking a build's files against its manifest adds to loading it (once per build, never per query)."""
     from indexer.store import IndexStore, load_build, verify_build
@@ -125,6 +140,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
     alias_bomb()
+    pathological_markdown()
     long_query(args.index, args.rounds)
     build_check(args.index, args.rounds)
 
