@@ -26,6 +26,7 @@ from indexer.text import tokens
 
 MODES = ("hybrid", "dense", "lexical")
 MAX_QUERY_CHARS = 1000  # the rest of a longer query is ignored (and `Result.truncated` says so)
+RETRY_SECONDS = 10.0  # a build that failed to load is not read again before this
 MAX_DENSE_WORDS = 96  # what the model embeds of a long query: more than any evaluation query has (74 with extras)
 
 
@@ -292,6 +293,7 @@ class Searcher:
         self._embedder = embedder
         self._ranker: Ranker | None = None
         self._lock = threading.Lock()
+        self._failed: tuple[str | None, float, StoreError] | None = None  # the last build that failed to load
         # The app reruns the same query on every click (a checkbox, a filter): remember recent query vectors.
         self._encode = functools.lru_cache(maxsize=1024)(lambda text: self._embedder.encode([text])[0])
         self.refresh()
@@ -308,7 +310,14 @@ class Searcher:
             return ranker
         with self._lock:
             if self._ranker is None or self._ranker.index.build_id != build_id:
-                index = load_build(self.store.current_path())
+                failed = self._failed  # a damaged build is checked again after RETRY_SECONDS, not at every query
+                if failed and failed[0] == build_id and time.monotonic() - failed[1] < RETRY_SECONDS:
+                    raise failed[2]
+                try:
+                    index = load_build(self.store.current_path())
+                except StoreError as exc:
+                    self._failed = (build_id, time.monotonic(), exc)
+                    raise
                 self._check_model(index)
                 self._ranker = Ranker(index, self.tuning)
             return self._ranker

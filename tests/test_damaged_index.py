@@ -232,3 +232,17 @@ def test_a_damaged_embedding_cache_is_discarded_and_rebuilt(fresh, damage):
     assert Searcher(index, HashEmbedder()).search(QUERY).answer == "ants-carte-grise-occasion"
     again = rebuild(kb, index, HashEmbedder(), "hash", force=True)
     assert again.notes == [] and again.embedded == 0  # the new cache serves
+
+
+def test_a_damaged_build_is_not_read_again_at_every_query(fresh, monkeypatch):
+    kb, index, _ = fresh
+    searcher = Searcher(index, HashEmbedder())
+    new = rebuild(kb, index, HashEmbedder(), "hash", force=True).build_id
+    garble(index / "builds" / new / "chunks.json")  # CURRENT now names a damaged build
+    calls = []
+    real = store_module._sha256
+    monkeypatch.setattr(store_module, "_sha256", lambda path: calls.append(path) or real(path))
+    for _ in range(5):
+        with pytest.raises(DamagedError, match="chunks.json"):
+            searcher.search(QUERY)
+    assert 0 < len(calls) < len(FILES)  # one check, stopped at the damaged file, then remembered
