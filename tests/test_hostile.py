@@ -202,8 +202,8 @@ def test_new_refuses_what_would_leave_kb_or_is_unknown(kb, tmp_path, capsys, par
 
 def test_new_refuses_an_id_another_partner_uses(kb, capsys):
     assert main(["new", "--kb", str(kb), "cpam", "caf-aide-logement"]) == 1
-    assert "déjà utilisé par" in capsys.readouterr().err and "caf-aide-logement.md" in capsys.readouterr().err + \
-        str(list(kb.rglob("caf-aide-logement.md")))
+    err = capsys.readouterr().err
+    assert "id « caf-aide-logement » déjà utilisé par" in err and "caf/caf-aide-logement.md" in err
     assert not (kb / "cpam" / "caf-aide-logement.md").exists()
 
 
