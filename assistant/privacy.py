@@ -56,12 +56,13 @@ _POSTCODE = re.compile(
 _CIVILITY = re.compile(r"(?<![\w.])(?:Madame|Monsieur|Mademoiselle|Mme|Mlle|Mr|M)\.?(?=[" + _SPACE + r"])",
                        re.IGNORECASE)
 _SELF = re.compile(rf"\b(?:je{_GAP}+m['’]{_GAP}*appelle|mon{_GAP}+nom{_GAP}+(?:est|c['’]est)|"
-                   rf"je{_GAP}+suis{_GAP}+(?=(?:Madame|Monsieur|Mme|M\.)))", re.IGNORECASE)
+                   rf"(?:pr[ée])?nom(?:{_GAP}+(?:de{_GAP}+naissance|d['’]usage|de{_GAP}+famille))?{_GAP}*:)",
+                   re.IGNORECASE)
 _NAME_PARTICLES = {"de", "du", "des", "la", "le", "van", "von", "der", "di", "da", "del", "ben", "el", "d'", "d’"}
 # words that follow "madame"/"je m'appelle" in a request without being a name
-_NOT_NAMES = set("""a à ai au aux avec besoin c ce cet cette chez dans de demande demandé désire doit dont du elle en est et
-    était fait il je la le les leur lui ma mais me mes moi mon n ne né née nous ou où par pas pour qu que qui sa se ses
-    son souhaite souhaiterait sur ta veut vient voudrait vous y""".split())
+_NOT_NAMES = set("""a à ai au aux avec besoin c ce cet cette chez dans de demande demandé désire doit dont du
+    elle en est et était fait il je la le les leur lui ma mais me mes moi mon n ne né née nom nous ou où par pas pour
+    prénom prenom qu que qui sa se ses son souhaite souhaiterait sur ta veut vient voudrait vous y""".split())
 _WORD = re.compile(rf"[{_SPACE}]*([\w][\w'’\-]*\.?)")
 
 
@@ -149,7 +150,8 @@ _RULES: list[tuple[str | Callable[[re.Match], str], re.Pattern[str]]] = [
     # digit after "passeport", "carte d'identité", "CNI", "titre de séjour".
     ("[N° PIÈCE D'IDENTITÉ]", re.compile(rf"{_NOT_BEFORE}\d{{2}}[A-Za-z]{{2}}\d{{5}}{_NOT_AFTER}")),
     (_keep_label("[N° PIÈCE D'IDENTITÉ]"), re.compile(
-        rf"\b(?:passeport|carte{_GAP}+(?:nationale{_GAP}+)?d['’]?{_GAP}*identit[ée]|CNI|pi[èe]ce{_GAP}+d['’]?{_GAP}*identit[ée]|"
+        rf"\b(?:passeport|carte{_GAP}+(?:nationale{_GAP}+)?d['’]?{_GAP}*identit[ée]|CNI|"
+        rf"pi[èe]ce{_GAP}+d['’]?{_GAP}*identit[ée]|"
         rf"titre{_GAP}+de{_GAP}+s[ée]jour)(?:{_GAP}+(?:n°|no|num(?:éro|ero)?|:))*{_GAP}*:?{_GAP}*"
         rf"(?P<value>(?=[0-9A-Za-z]*\d)[0-9A-Za-z]{{8,12}}){_NOT_AFTER}", re.IGNORECASE)),
     ("[ADRESSE]", _ADDRESS),
@@ -233,5 +235,5 @@ PLACEHOLDERS = {
     "[N° ALLOCATAIRE]": "6–8 digits after « allocataire », « CAF », « MSA », « matricule »",
     "[N° PIÈCE D'IDENTITÉ]": "French passport number (12AB34567); a number after « passeport », « CNI »…",
     "[ADRESSE]": "number + type de voie + name; postcode + town",
-    "[NOM]": "the name after Madame/Monsieur/M./Mme/Mlle, « je m'appelle », « mon nom est »",
+    "[NOM]": "the name after Madame/Monsieur/M./Mme/Mlle, « je m'appelle », « mon nom est », « (pré)nom : »",
 }

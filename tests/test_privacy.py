@@ -141,6 +141,8 @@ def test_masks_identity_documents(text, expected):
     ("monsieur martin a perdu sa carte", "monsieur [NOM] a perdu sa carte"),
     ("je m'appelle jean dupont et je veux l'APL", "je m'appelle [NOM] et je veux l'APL"),
     ("mon nom est Martin", "mon nom est [NOM]"),
+    ("nom : DUPONT prénom : Jean", "nom : [NOM] prénom : [NOM]"),
+    ("nom de naissance: martin", "nom de naissance: [NOM]"),
     ("Mme X, 2 90 12 75 123 456 78, mail x@y.fr, tel 07 00 00 00 00",
      "Mme [NOM], [NIR], mail [EMAIL], tel [TÉLÉPHONE]"),
 ])
@@ -166,6 +168,8 @@ def test_masks_person_names(text, expected):
     "Monsieur a perdu sa carte d'identité",
     "M. le maire a signé",
     "carte d'identité 2024",
+    "changer de nom d'usage après un divorce",
+    "nom de famille de l'enfant",
     "caf 300 euros",
     "rue barrée",
     "RSA socle 607,75 €",
