@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from indexer.search import MAX_QUERY_CHARS
 from indexer.store import StoreError
 
 from assistant import card, privacy, resources, signin
@@ -38,6 +39,9 @@ def search_page() -> None:
 
     timer = st.empty()
     started = time.perf_counter()
+    if len(query) > MAX_QUERY_CHARS:
+        st.caption(f"Recherche limitée aux {MAX_QUERY_CHARS} premiers caractères : la suite est ignorée.")
+    query = privacy.mask(query[:MAX_QUERY_CHARS])  # personal data is neither logged nor shown back
     wanted = privacy.redact(query)
     if not wanted:
         st.info("Cette recherche ne contient que des données personnelles : décrivez la démarche.")

@@ -19,7 +19,7 @@ from indexer.embed import Embedder, make_embedder
 from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import Ranker, run_query
 from indexer.sheets import Problem
-from indexer.store import FORMAT_VERSION, IndexStore, StoreError, load_build, write_build
+from indexer.store import FORMAT_VERSION, IndexStore, LoadedIndex, NoIndexError, StoreError, load_build, write_build
 from indexer.text import tokens, words
 
 
@@ -41,6 +41,7 @@ class BuildReport:
     removed_leftovers: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     up_to_date: bool = False  # nothing changed since the serving build: no new build was written
+    notes: list[str] = field(default_factory=list)  # damaged serving build or embedding cache found and replaced
 
 
 def content_digest(kb: KnowledgeBase, model_spec: str) -> str:
@@ -51,10 +52,13 @@ def content_digest(kb: KnowledgeBase, model_spec: str) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, progress: bool) -> tuple[np.ndarray, int]:
-    """Vectors for `texts`, embedding only those whose (model, text) is not in the cache yet."""
+def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, progress: bool,
+                     notes: list[str] | None = None) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, embedding only those whose (model, text) is not in the cache yet.
+
+    A damaged cache is discarded (what happened is appended to `notes`)."""
     keys = [hashlib.sha256(f"{embedder.model_id}\n{t}".encode()).hexdigest() for t in texts]
-    cache = store.embedding_cache()
+    cache = store.embedding_cache(embedder.dim)
     try:
         known = cache.get_many(keys)
         missing = sorted({k: i for i, k in enumerate(keys) if k not in known}.values())
@@ -69,6 +73,8 @@ def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, pr
         cache.put_many(fresh)
     finally:
         cache.close()
+        if notes is not None:
+            notes.extend(cache.discarded)
     known.update(fresh)
     vectors = np.vstack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), dtype=np.float32)
     return vectors.astype(np.float32), len(fresh)
@@ -109,9 +115,14 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
         raise BuildError(f"aucune fiche valide dans {kb_dir} : index inchangé")
     store = IndexStore(index_dir)
     digest = content_digest(kb, model_spec)
-    if not force and store.current_id() and _serving_digest(store) == digest:
-        return BuildReport(store.current_id(), len(kb.sheets), _serving_chunks(store), 0,
-                           time.perf_counter() - started, warnings=kb.warnings, up_to_date=True)
+    notes: list[str] = []
+    if not force:
+        serving, damage = _serving(store)
+        if damage:
+            notes.append(f"{damage} — reconstruction complète")
+        elif serving and serving.manifest.get("content") == digest:
+            return BuildReport(serving.build_id, len(kb.sheets), len(serving.chunks), 0,
+                               time.perf_counter() - started, warnings=kb.warnings, up_to_date=True)
     embedder = embedder or make_embedder(model_spec)
     with store.lock(lock_wait):
         removed = store.clean_leftovers()
@@ -119,7 +130,7 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
         try:
             chunks = [c for sheet in kb.sheets for c in sheet_chunks(sheet)]
             tokenized = [sheet_tokens(s) for s in kb.sheets]
-            vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress)
+            vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress, notes)
             manifest = {
                 "build_id": build_id,
                 "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -145,22 +156,19 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
             raise
         store.prune()
     return BuildReport(build_id, len(kb.sheets), len(chunks), embedded, time.perf_counter() - started,
-                       removed, kb.warnings)
+                       removed, kb.warnings, notes=notes)
 
 
-def _serving_manifest(store: IndexStore) -> dict:
+def _serving(store: IndexStore) -> tuple[LoadedIndex | None, str]:
+    """The serving build, loaded and checked, or why it cannot serve ("" when there is no index at all)."""
     try:
-        return json.loads((store.current_path() / "manifest.json").read_text(encoding="utf-8"))
-    except (StoreError, OSError, ValueError):
-        return {}
-
-
-def _serving_digest(store: IndexStore) -> str | None:
-    return _serving_manifest(store).get("content")
-
-
-def _serving_chunks(store: IndexStore) -> int:
-    return int(_serving_manifest(store).get("chunks", 0))
+        if store.current_id() is None:
+            return None, ""
+        return load_build(store.current_path()), ""
+    except NoIndexError as exc:
+        return None, str(exc)
+    except StoreError as exc:
+        return None, f"version servie inutilisable : {exc}"
 
 
 def check_build(path: Path, embedder: Embedder, sheet_id: str, title: str) -> None:

@@ -15,6 +15,17 @@ from pathlib import Path
 
 DEFAULT_KB = os.environ.get("INDEXER_KB", "kb")
 DEFAULT_INDEX = os.environ.get("INDEXER_INDEX", "index")
+MAX_TOP = 50
+
+
+def _top(value: str) -> int:
+    try:
+        top = int(value)
+    except ValueError:
+        top = 0
+    if not 1 <= top <= MAX_TOP:
+        raise argparse.ArgumentTypeError(f"« {value} » : donner un nombre entier de 1 à {MAX_TOP}")
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="chercher une démarche")
     _index(p)
-    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--top", type=_top, default=5, help=f"nombre de fiches proposées, de 1 à {MAX_TOP} (défaut 5)")
     p.add_argument("--partner", help="limiter à un partenaire (ex. caf)")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
     p.add_argument("--json", action="store_true", help="sortie JSON ; avec QUERY « - », une requête par ligne sur l'entrée")
@@ -113,6 +124,8 @@ def cmd_rebuild(args) -> int:
                      progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait, force=args.force)
     for problem in report.warnings:
         print(problem, file=sys.stderr)
+    for note in report.notes:
+        print(f"attention : {note}", file=sys.stderr)
     if report.up_to_date:
         print(f"index {args.index} déjà à jour : version {report.build_id}, {report.sheets} fiches ({report.seconds:.1f} s)")
         return 0
@@ -135,9 +148,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from indexer.search import Searcher
+    from indexer.search import MAX_QUERY_CHARS, Searcher
 
     searcher = Searcher(args.index)
+    partners = searcher.partners()
+    if args.partner is not None and args.partner not in partners:
+        print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)
+        return 2
     if args.query == ["-"]:
         queries = (line.strip() for line in sys.stdin)
     else:
@@ -146,6 +163,9 @@ def cmd_search(args) -> int:
         if not query:
             continue
         result = searcher.search(query, top=args.top, partner=args.partner, mode=args.mode)
+        if result.truncated:
+            print(f"requête de {len(query)} caractères : seuls les {MAX_QUERY_CHARS} premiers sont cherchés",
+                  file=sys.stderr)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -170,19 +190,30 @@ def _print_result(result, searcher) -> None:
 
 
 def cmd_new(args) -> int:
-    from indexer.kb import load_partners
+    from indexer.kb import load_partners, sheet_paths
     from indexer.sheets import ID_PATTERN, SECTIONS, STEPS
 
-    partners = set(load_partners(args.kb))
-    if partners and args.partner not in partners:
+    root = Path(args.kb)
+    partners = set(load_partners(root))
+    if not partners:
+        print(f"aucun partenaire lisible dans {root / 'partenaires.yaml'} : vérifier --kb", file=sys.stderr)
+        return 2
+    if args.partner not in partners or not ID_PATTERN.match(args.partner):
         print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)
         return 2
     if not ID_PATTERN.match(args.id):
         print(f"id « {args.id} » invalide : minuscules, chiffres et tirets", file=sys.stderr)
         return 2
-    path = Path(args.kb) / args.partner / f"{args.id}.md"
+    path = root / args.partner / f"{args.id}.md"
+    if not path.resolve().is_relative_to(root.resolve()):  # a symlinked partner folder pointing elsewhere
+        print(f"{path} sortirait du dossier des fiches {root}", file=sys.stderr)
+        return 2
     if path.exists():
         print(f"{path} existe déjà", file=sys.stderr)
+        return 1
+    taken = [p for p in sheet_paths(root) if p.stem == args.id]
+    if taken:
+        print(f"id « {args.id} » déjà utilisé par {taken[0]} : chaque fiche a un id unique", file=sys.stderr)
         return 1
     body = "\n".join(
         f"## {name}\n" + ("1. À compléter.\n2. À compléter.\n3. À compléter.\n" if name == STEPS else "À compléter.\n")
@@ -203,7 +234,7 @@ def cmd_rollback(args) -> int:
 
     store = IndexStore(args.index)
     with store.lock():
-        build_id = store.rollback()
+        build_id = store.rollback(lambda skipped, why: print(f"version {skipped} écartée : {why}", file=sys.stderr))
     print(f"index {args.index} : retour à la version {build_id}")
     return 0
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.embed import Embedder, make_embedder
+from indexer.language import is_foreign
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
@@ -24,6 +25,9 @@ from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
 from indexer.text import tokens
 
 MODES = ("hybrid", "dense", "lexical")
+MAX_QUERY_CHARS = 1000  # the rest of a longer query is ignored (and `Result.truncated` says so)
+RETRY_SECONDS = 10.0  # a build that failed to load is not read again before this
+MAX_DENSE_WORDS = 96  # what the model embeds of a long query: more than any evaluation query has (74 with extras)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Result:
     analysis: Analysis | None = None
     timings: dict[str, float] = field(default_factory=dict)
     off_topic: OffTopic | None = None  # a known gap of the KB the query is about (kb/hors-champ.yaml)
+    truncated: bool = False  # the query was longer than MAX_QUERY_CHARS: only its beginning was searched
 
     @property
     def redirect(self) -> OffTopic | None:
@@ -88,6 +93,8 @@ class Result:
         data = {"query": self.query, "answer": self.answer, "results": [h.to_json() for h in self.results]}
         if self.redirect:
             data["hors_champ"] = self.redirect.to_json()
+        if self.truncated:
+            data["truncated"] = True
         return data
 
 
@@ -101,6 +108,7 @@ class Ranker:
         gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
                         for t in lexicon.get("off_topics", [])])
         self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"], gaps)
+        self.french_words = frozenset(lexicon["vocabulary"])  # for `is_foreign`
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
         self.head_terms = {sheet: set(stems) for sheet, stems in lexicon["head_terms"].items()}
         n = max(1, len(self.terms))
@@ -257,18 +265,23 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
     started = time.perf_counter()
+    truncated, query = len(query) > MAX_QUERY_CHARS, query[:MAX_QUERY_CHARS]
     analysis = ranker.analyzer.analyze(query)
     analysed = time.perf_counter()
     vector = None
-    if mode != "lexical" and analysis.dense_text.strip():
-        vector = encode(analysis.dense_text) if encode else embedder.encode([analysis.dense_text])[0]
+    dense = " ".join(analysis.dense_text.split()[:MAX_DENSE_WORDS])
+    if mode != "lexical" and dense:
+        vector = encode(dense) if encode else embedder.encode([dense])[0]
     embedded = time.perf_counter()
     hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
     answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
+    if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
+        answer = None
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
-    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic)
+    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic,
+                  truncated)
 
 
 class Searcher:
@@ -280,6 +293,7 @@ class Searcher:
         self._embedder = embedder
         self._ranker: Ranker | None = None
         self._lock = threading.Lock()
+        self._failed: tuple[str | None, float, StoreError] | None = None  # the last build that failed to load
         # The app reruns the same query on every click (a checkbox, a filter): remember recent query vectors.
         self._encode = functools.lru_cache(maxsize=1024)(lambda text: self._embedder.encode([text])[0])
         self.refresh()
@@ -296,7 +310,14 @@ class Searcher:
             return ranker
         with self._lock:
             if self._ranker is None or self._ranker.index.build_id != build_id:
-                index = load_build(self.store.current_path())
+                failed = self._failed  # a damaged build is checked again after RETRY_SECONDS, not at every query
+                if failed and failed[0] == build_id and time.monotonic() - failed[1] < RETRY_SECONDS:
+                    raise failed[2]
+                try:
+                    index = load_build(self.store.current_path())
+                except StoreError as exc:
+                    self._failed = (build_id, time.monotonic(), exc)
+                    raise
                 self._check_model(index)
                 self._ranker = Ranker(index, self.tuning)
             return self._ranker
@@ -320,7 +341,7 @@ class Searcher:
 
     def known_gap(self, query: str) -> OffTopic | None:
         """The known gap of the KB (kb/hors-champ.yaml) a query is about, without searching."""
-        return self.refresh().analyzer.analyze(query).off_topic
+        return self.refresh().analyzer.analyze(query[:MAX_QUERY_CHARS]).off_topic
 
     def clear_cache(self) -> None:
         """Forget remembered query vectors (the evaluation times each query as if it were new)."""

@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from indexer.bodycheck import check_body, host
 from indexer.text import fold
 
 SECTIONS = (
@@ -34,17 +35,41 @@ STALE_DAYS = 365  # a sheet not checked for a year is flagged to editors and age
 FIELDS = ("id", "title", "partner", "keywords", "online_service", "sources", "updated")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CANONICAL = {fold(name): name for name in SECTIONS}
-_RAW_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?\s*>")
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text: `updated` is checked by `_date`, so that "2026-13-01" is a
-    validation error on its line instead of an exception from the YAML constructor."""
+MAX_YAML_DEPTH = 20  # nested mappings/lists in a YAML file; a sheet's front matter needs 3
 
 
-_Loader.yaml_implicit_resolvers = {
+class YamlLoader(yaml.SafeLoader):
+    """The only YAML loader of the KB (sheets' front matter, partenaires, glossaire, hors-champ).
+
+    A SafeLoader that refuses anchors and aliases (« &a », « *a ») before anything is built from them, so that an
+    "alias bomb" (a few lines expanding to billions of nodes) costs nothing, and refuses nesting deeper than
+    MAX_YAML_DEPTH (the composer recurses). Dates are left as text: `updated` is checked by `_date`, so that
+    "2026-13-01" is a validation error on its line instead of an exception from the YAML constructor.
+    """
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            kind = "alias « *" if isinstance(event, yaml.AliasEvent) else "ancre « &"
+            raise yaml.composer.ComposerError(
+                None, None, f"{kind}{event.anchor} » refusé(e) : les références YAML ne sont pas permises, "
+                "écrire la valeur en entier", event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"imbrication trop profonde (plus de {MAX_YAML_DEPTH} niveaux)", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader = YamlLoader
 
 # html=False: raw HTML in a sheet stays text and is never rendered as markup.
 _md = MarkdownIt("commonmark", {"html": False}).use(front_matter_plugin)
@@ -211,7 +236,8 @@ def parse_sheet(
         if name != STEPS and name not in sections:
             warn(_last_line(text), f"rubrique « {name} » absente")
 
-    _check_body(tokens, text.splitlines(), path, problems)
+    hosts = {host(u).removeprefix("www.") for u in [*sources, *([online_service["url"]] if online_service else [])]}
+    problems.extend(Problem(path, *finding) for finding in check_body(tokens, _md.options["maxNesting"], hosts))
 
     if any(p.is_error for p in problems):
         return None, problems
@@ -227,8 +253,8 @@ def _front_matter(token: Token, path: str, problems: list[Problem]) -> tuple[dic
     """The front matter as a dict, and the 1-based file line of each top-level key."""
     first = (token.map[0] if token.map else 0) + 2  # file line of the YAML's first line (after '---')
     try:
-        node = yaml.compose(token.content, Loader=_Loader)
-        meta = yaml.load(token.content, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = yaml.compose(token.content, Loader=_Loader)  # refuses aliases and deep nesting: nothing built yet
+        meta = _Loader(token.content).construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         # An unclosed quote or bracket is detected lines later: point at where it was opened instead.
         context = getattr(exc, "context", None) or ""
@@ -328,18 +354,3 @@ def _items(tokens: list[Token], lines: list[str], wanted: str | None) -> list[st
             text = "\n".join([_MARKER.sub("", chunk[0], count=1)] + [c.strip() for c in chunk[1:]]).strip()
             items.append(re.sub(r"\n\s*\n", "\n", text))
     return items
-
-
-def _check_body(tokens: list[Token], lines: list[str], path: str, problems: list[Problem]) -> None:
-    """Links must be https; raw HTML is allowed but only ever shown as text."""
-    for t in tokens:
-        if t.type != "inline" or not t.map:
-            continue
-        for child in t.children or []:
-            href = child.attrs.get("href") if child.type == "link_open" else None
-            if isinstance(href, str) and href.startswith("http://"):
-                problems.append(Problem(path, t.map[0] + 1, f"adresse non https : « {href} »",
-                                        "utiliser l'adresse https officielle"))
-        if _RAW_HTML.search(t.content):
-            problems.append(Problem(path, t.map[0] + 1, "HTML brut dans le texte : il sera affiché tel quel, jamais exécuté",
-                                    "écrire en Markdown", "warning"))

@@ -4,13 +4,15 @@ Layout of an index folder:
 
     index/
       CURRENT               the serving build's id; replaced in one os.replace, never edited in place
-      builds/<build-id>/    one complete build (vectors.faiss, chunks.json, sheets.json, bm25-*/, manifest.json)
+      builds/<build-id>/    one complete build (vectors.faiss, chunks.json, sheets.json, bm25-*/, manifest.json);
+                            the manifest lists every other file with its size and sha256, checked on each load
       builds/.tmp-<id>/     a build being written; removed by the next rebuild if its writer died
       embeddings.sqlite     embedding cache keyed by model and chunk text: unchanged chunks are not re-embedded
       .lock                 held (flock) by the one rebuild that may run at a time
 
 A reader sees the old build or the new one, never a half-written one: CURRENT only ever names a build that
-was fully written and checked.
+was fully written and checked. A build damaged later (disk, hand edit) is refused when loaded, with a French
+message (`DamagedError`), never half-used; the embedding cache, only an optimisation, is discarded and rebuilt.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
-import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +35,16 @@ import bm25s
 import faiss
 import numpy as np
 
+from indexer.embedcache import EmbeddingCache
 from indexer.sheets import Sheet
 
 POINTER = "CURRENT"
 BUILDS = "builds"
 TMP_PREFIX = ".tmp-"
 KEEP_BUILDS = 5
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the manifest lists every file with its size and sha256
+MANIFEST = "manifest.json"
+_BUILD_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,99}$")
 
 
 class StoreError(RuntimeError):
@@ -50,6 +57,10 @@ class NoIndexError(StoreError):
 
 class LockedError(StoreError):
     pass
+
+
+class DamagedError(StoreError):
+    """A build (or CURRENT) is damaged: missing or altered files, inconsistent counts."""
 
 
 @dataclass
@@ -76,10 +87,21 @@ class IndexStore:
         return self.root / BUILDS
 
     def current_id(self) -> str | None:
+        """The serving build's id; None without an index; DamagedError if CURRENT holds anything but an id."""
         try:
-            return (self.root / POINTER).read_text(encoding="utf-8").strip() or None
+            data = (self.root / POINTER).read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise DamagedError(f"fichier {self.root / POINTER} illisible ({exc.strerror}) : {_REBUILD}") from exc
+        try:
+            build_id = data.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            build_id = None
+        if build_id is None or (build_id and not _BUILD_ID.match(build_id)):
+            raise DamagedError(f"le fichier {self.root / POINTER} est endommagé (il ne contient pas un identifiant "
+                               f"de version) : {_REBUILD}")
+        return build_id or None
 
     def current_path(self) -> Path:
         build_id = self.current_id()
@@ -154,15 +176,29 @@ class IndexStore:
         os.replace(pointer_tmp, self.root / POINTER)
         _fsync_dir(self.root)
 
-    def rollback(self) -> str:
-        """Serve the build made just before the current one."""
+    def rollback(self, skipped: Callable[[str, str], None] | None = None) -> str:
+        """Serve the newest build older than the current one that loads; `skipped(id, reason)` hears of the others.
+
+        With CURRENT damaged, every build counts as older."""
         ids = self.build_ids()
-        current = self.current_id()
+        try:
+            current = self.current_id()
+        except DamagedError:
+            current = None
         older = [b for b in ids if current is None or b < current]
         if not older:
             raise StoreError("aucune version antérieure à laquelle revenir")
-        self.switch(older[-1])
-        return older[-1]
+        for build_id in reversed(older):
+            try:
+                load_build(self.builds_dir / build_id)
+            except StoreError as exc:
+                if skipped:
+                    skipped(build_id, str(exc))
+                continue
+            self.switch(build_id)
+            return build_id
+        raise StoreError(f"aucune des {len(older)} version(s) antérieure(s) ne se charge : index inchangé ; "
+                         "relancer « python -m indexer rebuild »")
 
     def prune(self, keep: int = KEEP_BUILDS) -> list[str]:
         """Delete old builds, keeping the newest `keep` and the serving one."""
@@ -173,9 +209,9 @@ class IndexStore:
             shutil.rmtree(self.builds_dir / build_id, ignore_errors=True)
         return doomed
 
-    def embedding_cache(self) -> "EmbeddingCache":
+    def embedding_cache(self, dim: int | None = None) -> "EmbeddingCache":
         self.root.mkdir(parents=True, exist_ok=True)
-        return EmbeddingCache(self.root / "embeddings.sqlite")
+        return EmbeddingCache(self.root / "embeddings.sqlite", dim)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -184,34 +220,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-class EmbeddingCache:
-    """Vectors by (model, text) hash, in SQLite: a rebuild only embeds chunks it has not seen."""
-
-    def __init__(self, path: Path):
-        self._db = sqlite3.connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-
-    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), 500):
-            batch = keys[start : start + 500]
-            rows = self._db.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(batch))})", batch
-            )
-            found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
-        return found
-
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
-            )
-
-    def close(self) -> None:
-        self._db.close()
 
 
 def write_build(
@@ -241,7 +249,18 @@ def write_build(
         retriever = bm25s.BM25()
         retriever.index([t or ["\u2205"] for t in corpus], show_progress=False)
         retriever.save(str(path / name), show_progress=False)
-    _write_json(path / "manifest.json", {**manifest, "format": FORMAT_VERSION})
+    files = {str(f.relative_to(path)): {"size": f.stat().st_size, "sha256": _sha256(f)}
+             for f in sorted(path.rglob("*")) if f.is_file()}
+    counts = {"sheets": len(sheets), "chunks": len(chunks), "vectors": int(index.ntotal)}
+    _write_json(path / MANIFEST, {**manifest, "format": FORMAT_VERSION, "files": files, "counts": counts})
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _write_json(path: Path, data) -> None:
@@ -251,10 +270,53 @@ def _write_json(path: Path, data) -> None:
         os.fsync(handle.fileno())
 
 
-def load_build(path: Path) -> LoadedIndex:
-    """Load one build folder; raises StoreError if anything is missing or inconsistent."""
+_REBUILD = "relancer « python -m indexer rebuild » (ou « rollback » pour revenir à la version précédente)"
+
+
+def verify_build(path: Path) -> dict:
+    """The build's manifest, after checking that every file it lists is there with its size and sha256.
+
+    Raises DamagedError naming the first damaged file. Costs one read of the build (about as much as loading it):
+    done when a build is loaded, never per query.
+    """
+    name = path.name
     try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DamagedError(f"version d'index {name} endommagée : {MANIFEST} absent : {_REBUILD}") from None
+    except (OSError, ValueError) as exc:
+        raise DamagedError(f"version d'index {name} endommagée : {MANIFEST} illisible ({exc}) : {_REBUILD}") from None
+    if not isinstance(manifest, dict):
+        raise DamagedError(f"version d'index {name} endommagée : {MANIFEST} n'est pas un manifeste : {_REBUILD}")
+    if manifest.get("format") != FORMAT_VERSION:
+        raise StoreError(f"version d'index {name} d'un autre format ({manifest.get('format')}, attendu "
+                         f"{FORMAT_VERSION}) : relancer « python -m indexer rebuild »")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise DamagedError(f"version d'index {name} endommagée : la liste des fichiers manque au manifeste : {_REBUILD}")
+    for relative, expected in files.items():
+        file = path / relative
+        if not isinstance(expected, dict) or ".." in Path(relative).parts or Path(relative).is_absolute():
+            raise DamagedError(f"version d'index {name} endommagée : manifeste altéré ({relative}) : {_REBUILD}")
+        try:
+            size = file.stat().st_size
+        except OSError:
+            raise DamagedError(f"version d'index {name} endommagée : fichier {relative} absent : {_REBUILD}") from None
+        if size != expected.get("size"):
+            raise DamagedError(f"version d'index {name} endommagée : {relative} fait {size} octets au lieu de "
+                               f"{expected.get('size')} : {_REBUILD}")
+        if _sha256(file) != expected.get("sha256"):
+            raise DamagedError(f"version d'index {name} endommagée : le contenu de {relative} a changé (empreinte "
+                               f"sha256 différente) : {_REBUILD}")
+    return manifest
+
+
+def load_build(path: Path) -> LoadedIndex:
+    """Load one build folder, checked against its manifest; raises StoreError (DamagedError) if anything is
+    missing, altered or inconsistent, never another exception."""
+    manifest = verify_build(path)
+    name = path.name
+    try:
         chunks = json.loads((path / "chunks.json").read_text(encoding="utf-8"))
         sheets = [Sheet.from_dict(d) for d in json.loads((path / "sheets.json").read_text(encoding="utf-8"))]
         lexicon = json.loads((path / "lexicon.json").read_text(encoding="utf-8"))
@@ -262,15 +324,22 @@ def load_build(path: Path) -> LoadedIndex:
         head = bm25s.BM25.load(str(path / "bm25-head"), show_progress=False)
         body = bm25s.BM25.load(str(path / "bm25-body"), show_progress=False)
         full = bm25s.BM25.load(str(path / "bm25-full"), show_progress=False)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise StoreError(f"version d'index illisible {path} : {exc}") from exc
-    if manifest.get("format") != FORMAT_VERSION:
-        raise StoreError(f"version d'index {path.name} d'un autre format ({manifest.get('format')}, attendu "
-                         f"{FORMAT_VERSION}) : relancer « python -m indexer rebuild »")
-    if vectors.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
-        raise StoreError(f"version d'index incohérente {path} : {vectors.ntotal} vecteurs pour {len(chunks)} passages")
+        head_ids = lexicon["head_ids"]
+        counts = manifest["counts"]
+        found = {"sheets": len(sheets), "chunks": len(chunks), "vectors": int(vectors.ntotal)}
+        consistent = (
+            found == counts and manifest.get("chunks") == len(chunks) and len(manifest.get("sheets", ())) == len(sheets)
+            and head_ids == [s.id for s in sheets] and vectors.d == int(manifest["dimension"])
+            and head.scores["num_docs"] == full.scores["num_docs"] == len(sheets)
+            and body.scores["num_docs"] == len(chunks)
+            and all(isinstance(c, dict) and c.get("sheet") in manifest["sheets"] for c in chunks)
+        )
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file makes a reader raise, the answer is the same
+        raise DamagedError(f"version d'index {name} illisible ({type(exc).__name__}: {exc}) : {_REBUILD}") from None
+    if not consistent:
+        raise DamagedError(f"version d'index {name} incohérente : {found['vectors']} vecteurs, {found['chunks']} "
+                           f"passages, {found['sheets']} fiches pour {counts} au manifeste : {_REBUILD}")
     return LoadedIndex(
-        build_id=path.name, path=path, manifest=manifest, vectors=vectors, chunks=chunks,
-        sheets={s.id: s for s in sheets}, lexicon=lexicon, head=head, head_ids=lexicon["head_ids"], body=body,
-        full=full,
+        build_id=name, path=path, manifest=manifest, vectors=vectors, chunks=chunks,
+        sheets={s.id: s for s in sheets}, lexicon=lexicon, head=head, head_ids=head_ids, body=body, full=full,
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.sheets import Problem, Sheet
+from indexer.sheets import Problem, Sheet, YamlLoader
 
 FOLDER = "verifications"
 VERDICTS = ("confirmed", "corrected", "rule", "removed")
@@ -49,7 +49,7 @@ def parse_log(text: str, path: str) -> tuple[list[Verification], list[Problem]]:
     Only structure and field formats are checked here; `check_log` compares the entries with the KB."""
     problems: list[Problem] = []
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes only: nothing is constructed, aliases not expanded
+        root = yaml.compose(text, Loader=YamlLoader)  # nodes only; anchors, aliases and deep nesting refused
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(Problem(path, mark.line + 1 if mark else 1, f"YAML invalide : {getattr(exc, 'problem', exc)}"))
