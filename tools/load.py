@@ -116,6 +116,7 @@ class Session:
     ws: object = None
     box_id: str = ""
     exceptions: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # headings and markdown of the last run
 
     async def open(self) -> None:
         from websockets.asyncio.client import connect
@@ -134,6 +135,7 @@ class Session:
 
         widgets = [WidgetState(id=self.box_id, string_value=query)] if query is not None else []
         state = ClientState(query_string="", page_script_hash="", widget_states=WidgetStates(widgets=widgets))
+        self.texts = []
         await self.ws.send(BackMsg(rerun_script=state).SerializeToString())
         return await asyncio.wait_for(self._until_finished(), self.timeout)
 
@@ -150,6 +152,8 @@ class Session:
                     self.box_id = self.box_id or element.text_input.id
                 elif what == "exception":
                     self.exceptions.append(element.exception.message)
+                elif what in ("heading", "markdown"):
+                    self.texts.append(getattr(element, what).body)
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
                 if status != "FINISHED_EARLY_FOR_RERUN":
