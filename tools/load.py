@@ -94,6 +94,16 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 180.0) -> Serv
         time.sleep(0.2)
 
 
+def cpu_seconds(servers: list[Server]) -> float:
+    """CPU time (user + system) the server processes have used so far: what a search costs, whatever the load."""
+    total = 0.0
+    for server in servers:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def stop_server(server: Server) -> None:
     """SIGTERM, as a service manager stops it: Streamlit shuts down and the process writes its pending rows."""
     with contextlib.suppress(ProcessLookupError):
@@ -196,6 +206,7 @@ class Level:
     sessions: int
     times: list[float]
     errors: int
+    cpu: float = 0.0  # server CPU seconds used by the level (every process), page loads included
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.times)
@@ -253,11 +264,14 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
                 for writer in writers:
                     writer.start()
                 start.set()
+            cpu = cpu_seconds(servers)
             level = asyncio.run(run_level(servers, n, args.rounds, pool, args.timeout))
+            level.cpu = cpu_seconds(servers) - cpu
             written_expected += len(level.times)
             levels.append(level)
             print(f"  {replicas} processus, {store_kind}, {n} sessions : p50 {level.quantile(0.5):.3f} s, "
-                  f"p95 {level.quantile(0.95):.3f} s, {level.errors} erreur(s)", file=sys.stderr, flush=True)
+                  f"p95 {level.quantile(0.95):.3f} s, {level.errors} erreur(s), "
+                  f"CPU {1000 * level.cpu / max(1, len(level.times)):.0f} ms par recherche", file=sys.stderr, flush=True)
         for writer in writers:
             writer.join(args.deadline)
     finally:
@@ -272,13 +286,14 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
 
 
 def report(results: list[dict]) -> str:
-    lines = ["| processes | store | sessions | Enter → card p50 | p95 | max | answers | errors |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| processes | store | sessions | Enter → card p50 | p95 | max | answers | errors | server CPU per Enter |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for level in r["levels"]:
             top = max(level.times) if level.times else float("nan")
             lines.append(f"| {r['replicas']} | {r['store']} | {level.sessions} | {level.quantile(0.5):.3f} s | "
-                         f"{level.quantile(0.95):.3f} s | {top:.3f} s | {len(level.times)} | {level.errors} |")
+                         f"{level.quantile(0.95):.3f} s | {top:.3f} s | {len(level.times)} | {level.errors} | "
+                         f"{1000 * level.cpu / max(1, len(level.times)):.0f} ms |")
     lines += ["", "| processes | store | sessions | feedback writers | searches expected / stored / lost "
                   "| feedback expected / stored / lost |", "|---|---|---|---|---|---|"]
     for r in results:
