@@ -73,3 +73,16 @@ def test_two_replicas_share_the_store_and_follow_a_rebuild(tmp_path, postgres_ur
     searches = next(m for m in page.metric if m.label == "Recherches")
     assert searches.value == "5"  # both replicas' searches, read from the shared store
     st.cache_resource.clear()
+
+
+def test_load_tool_measures_and_counts_every_row(tmp_path, capsys):
+    from tools import load
+
+    kb = copy_kb(tmp_path / "kb")
+    build_index(kb, tmp_path / "index")
+    code = load.main(["--index", str(tmp_path / "index"), "--kb", str(kb), "--sessions", "1,3", "--rounds", "2",
+                      "--replicas", "1", "--feedback-writers", "2", "--feedback-rows", "10", "--writers-at", "3"])
+    table = capsys.readouterr().out
+    assert code == 0, table
+    assert "| 1 | sqlite | 3 |" in table
+    assert "| 1 | sqlite | 1, 3 | 2 | 9 / 9 / 0 | 20 / 20 / 0 |" in table  # 1 warm-up + 2 + 6 searches

@@ -29,7 +29,7 @@ import multiprocessing
 import os
 import random
 import signal
-import statistics
+import math
 import subprocess
 import sys
 import tempfile
@@ -209,8 +209,9 @@ class Level:
     cpu: float = 0.0  # server CPU seconds used by the level (every process), page loads included
 
     def quantile(self, q: float) -> float:
+        """Nearest-rank quantile of the answered Enters' times."""
         ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
 
 
 async def run_level(servers: list[Server], n: int, rounds: int, pool: list[str], timeout: float) -> Level:
@@ -271,7 +272,8 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
             levels.append(level)
             print(f"  {replicas} processus, {store_kind}, {n} sessions : p50 {level.quantile(0.5):.3f} s, "
                   f"p95 {level.quantile(0.95):.3f} s, {level.errors} erreur(s), "
-                  f"CPU {1000 * level.cpu / max(1, len(level.times)):.0f} ms par recherche", file=sys.stderr, flush=True)
+                  f"CPU {1000 * level.cpu / max(1, len(level.times)):.0f} ms par recherche",
+                  file=sys.stderr, flush=True)
         for writer in writers:
             writer.join(args.deadline)
     finally:
@@ -286,8 +288,8 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
 
 
 def report(results: list[dict]) -> str:
-    lines = ["| processes | store | sessions | Enter → card p50 | p95 | max | answers | errors | server CPU per Enter |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| processes | store | sessions | Enter → card p50 | p95 | max | answers | errors "
+             "| server CPU per Enter |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for level in r["levels"]:
             top = max(level.times) if level.times else float("nan")
