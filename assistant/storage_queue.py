@@ -42,12 +42,14 @@ class BackgroundWriter:
 
     def put(self, table: str, row: tuple) -> None:
         """Queue one row; waits while the queue is full. After close, the row is written directly."""
-        if self._closed:
-            self._store.write_rows([(table, row)])
-            return
         with self._done:
-            self._pending += 1
-        self._queue.put((table, row))
+            closed = self._closed
+            if not closed:
+                self._pending += 1
+        if closed:
+            self._store.write_rows([(table, row)])
+        else:
+            self._queue.put((table, row))
 
     def pending(self) -> int:
         with self._done:
@@ -62,14 +64,24 @@ class BackgroundWriter:
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is pending (retrying for up to `timeout` seconds), then stop the thread."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._done:
+            if self._closed:
+                return
+            self._closed = True
         _WRITERS.discard(self)
+        deadline = time.monotonic() + timeout
         self._queue.put(_STOP)
         self._thread.join(timeout)
-        if self._pending:
-            log.error("%d ligne(s) du journal n'ont pas pu être écrites dans la base", self._pending)
+        # Rows queued by a page while the thread was stopping: written here, by the closing thread.
+        while self.pending() and time.monotonic() < deadline:
+            try:
+                item = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if item is not _STOP:
+                self._write([item], stopping=True)
+        if self.pending():
+            log.error("%d ligne(s) du journal n'ont pas pu être écrites dans la base", self.pending())
 
     def _run(self) -> None:
         next_purge = time.monotonic() + self._purge_every

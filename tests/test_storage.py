@@ -252,3 +252,21 @@ def test_no_writer_is_left_behind(store_target):
     with Store(store_target, background=True):
         assert len(storage_queue._WRITERS) >= 1
     assert all(w._store.target != store_target for w in storage_queue._WRITERS)
+
+
+def test_rows_queued_while_postgresql_restarts_are_all_written():
+    from tools.pgtemp import TempPostgres
+
+    with TempPostgres() as server:  # a server of its own: this test stops it
+        url = server.create_database("restart")
+        with Store(url, background=True) as store:
+            store.log_search("avant", None, 0.1)
+            assert store.flush()
+            server.pause()
+            for n in range(50):
+                store.log_search(f"pendant {n}", None, 0.1)  # the page never waits for the database
+            assert not store.flush(timeout=0.5) and store._writer.pending() == 50
+            server.resume()
+            assert store.flush(timeout=120)
+            assert store.counts()["searches"] == 51
+            assert store._writer.failures >= 1

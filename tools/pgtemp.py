@@ -71,16 +71,28 @@ class TempPostgres:
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.root)
         for _ in range(3):  # a free port can be taken between the check and the bind: try another
             self.port = free_port()
-            log = open(self.root / "server.log", "ab")
-            self.process = subprocess.Popen(
-                self._command(str(self.bin / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.root),
-                              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
-                              "-c", "synchronous_commit=off", "-c", "max_connections=200"),
-                stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True)
-            log.close()
-            if self._wait_ready():
+            if self._launch():
                 return self
         raise RuntimeError(f"PostgreSQL ne démarre pas :\n{self.log()}")
+
+    def _launch(self) -> bool:
+        log = open(self.root / "server.log", "ab")
+        self.process = subprocess.Popen(
+            self._command(str(self.bin / "postgres"), "-D", str(self.root / "data"), "-p", str(self.port),
+                          "-k", str(self.root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                          "-c", "full_page_writes=off", "-c", "synchronous_commit=off", "-c", "max_connections=200"),
+            stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True)
+        log.close()
+        return self._wait_ready()
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (a restart, a failover)."""
+        self._shutdown()
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        if not self._launch():
+            raise RuntimeError(f"PostgreSQL ne redémarre pas :\n{self.log()}")
 
     def _wait_ready(self) -> bool:
         import psycopg
@@ -117,7 +129,7 @@ class TempPostgres:
             db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url_of(name)
 
-    def stop(self) -> None:
+    def _shutdown(self) -> None:
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGINT)  # fast shutdown
@@ -126,6 +138,9 @@ class TempPostgres:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+
+    def stop(self) -> None:
+        self._shutdown()
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
