@@ -85,6 +85,12 @@ MIGRATIONS = (
         "CREATE INDEX IF NOT EXISTS searches_ts ON searches(ts)",
         "CREATE INDEX IF NOT EXISTS feedback_ts ON feedback(ts)",
     )),
+    Migration(4, "editors' worklist items that are not a feedback row (a query without an answer)", (
+        """CREATE TABLE IF NOT EXISTS handled (
+            item TEXT PRIMARY KEY,     -- 'query:<lower-case masked query>'; feedback uses feedback.handled_at
+            ts TEXT NOT NULL           -- UTC, ISO 8601
+        )""",
+    )),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -147,10 +153,14 @@ class Store:
                  retention: int | None = None, queue_size: int = 10_000):
         self.target = target
         self.retention = retention_days() if retention is None else retention
-        self._open()
-        self.migrate()
-        self.purge()
         self._writer = None
+        self._open()
+        try:
+            self.migrate()
+            self.purge()
+        except BaseException:
+            self._close()
+            raise
         if background:
             from assistant.storage_queue import BackgroundWriter
 
@@ -255,13 +265,30 @@ class Store:
                 ids.append(int(new["id"]))
         return ids
 
-    def mark_handled(self, feedback_id: int, handled: bool = True, now: dt.datetime | None = None) -> bool:
-        """An editor dealt with this feedback (or not, with handled=False); False if there is no such feedback."""
+    def mark_handled(self, item: str | int, now: dt.datetime | None = None, handled: bool = True) -> bool:
+        """An editor dealt with a worklist item (handled=False: not yet after all); False if there is no such feedback.
+
+        `item` is a feedback id, `"feedback:<id>"`, or any other key such as `"query:<lower-case query>"`.
+        """
+        ts = stamp(now)[0] if handled else None
+        feedback_id = item if isinstance(item, int) else (
+            int(item.split(":", 1)[1]) if re.fullmatch(r"feedback:\d+", item) else None)
         self._wait_for_writes()
         with self._transaction() as run:
-            found = run("UPDATE feedback SET handled_at = ? WHERE id = ? RETURNING id",
-                        (stamp(now)[0] if handled else None, int(feedback_id)))
-        return bool(found)
+            if feedback_id is not None:
+                return bool(run("UPDATE feedback SET handled_at = ? WHERE id = ? RETURNING id", (ts, feedback_id)))
+            if handled:
+                run("INSERT INTO handled (item, ts) VALUES (?, ?) ON CONFLICT (item) DO UPDATE SET ts = excluded.ts",
+                    (item, ts))
+            else:
+                run("DELETE FROM handled WHERE item = ?", (item,))
+            return True
+
+    def handled(self) -> set[str]:
+        """Every worklist item an editor marked handled: `"feedback:<id>"` and the other keys."""
+        rows = self._select("SELECT 'feedback:' || CAST(id AS TEXT) AS item FROM feedback WHERE handled_at IS NOT NULL "
+                            "UNION SELECT item FROM handled")
+        return {r["item"] for r in rows}
 
     def purge(self, days: int | None = None, now: dt.datetime | None = None) -> dict[str, int]:
         """Delete searches and feedback older than `days` (default: the retention); rows deleted per table."""
@@ -271,6 +298,7 @@ class Store:
         with self._transaction() as run:
             for table in TABLES:
                 deleted[table] = len(run(f"DELETE FROM {table} WHERE ts < ? RETURNING id", (cutoff,)))
+            run("DELETE FROM handled WHERE ts < ?", (cutoff,))  # their queries are gone too
         return deleted
 
     # Reads: they see every write this process made before them.
@@ -316,6 +344,16 @@ class Store:
         rows = self._select("SELECT id, ts, sheet, reason, comment, query, expected, handled_at FROM feedback "
                             f"WHERE useful = 0{where} ORDER BY id DESC LIMIT ?", (int(limit),))
         return [{**r, "reason": REASONS.get(r["reason"], r["reason"])} for r in rows]
+
+    def negative_feedback_items(self, limit: int = 200) -> list[dict]:
+        """Negative feedback with its id and expected sheet, newest first, reasons as codes (the worklist)."""
+        return self._select("SELECT id, ts, sheet, reason, comment, query, expected, handled_at FROM feedback "
+                            "WHERE useful = 0 ORDER BY id DESC LIMIT ?", (int(limit),))
+
+    def expected_sheets(self) -> dict[int, str]:
+        """Feedback id -> the sheet the agent said should have come out."""
+        rows = self._select("SELECT id, expected FROM feedback WHERE expected IS NOT NULL")
+        return {int(r["id"]): r["expected"] for r in rows}
 
     def daily(self) -> list[dict]:
         """Searches per local day, with the share of them that got an answer."""

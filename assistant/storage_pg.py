@@ -65,7 +65,7 @@ class PostgresStore(Store):
                     if lock:
                         run("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
                     yield run
-            except psycopg.OperationalError as exc:
+            except psycopg.Error as exc:  # server gone, rights missing…: said in French, the cause chained
                 raise StorageError(f"base PostgreSQL « {describe(self.target)} » : {str(exc).strip()}") from exc
 
     def _migrating(self) -> contextlib.AbstractContextManager[Run]:

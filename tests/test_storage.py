@@ -51,12 +51,13 @@ def test_same_columns_on_both_backends(store):
 
 def test_upgrades_a_database_of_an_older_version(store_target, monkeypatch):
     monkeypatch.setattr(storage, "MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr(Store, "purge", lambda self: {})  # the first version had no retention
     with Store(store_target) as old:
         assert old.schema_version() == 1
         with old._transaction() as run:  # a row as the first version wrote it
             run("INSERT INTO feedback (ts, day, query, sheet, useful, reason) VALUES (?, ?, ?, ?, ?, ?)",
                 ("2026-11-20T12:00:00+00:00", "2026-11-20", "carte vitale", "cpam-carte-vitale", 0, "incomplete"))
-    monkeypatch.setattr(storage, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.undo()
     with Store(store_target) as new:
         assert new.schema_version() == SCHEMA_VERSION
         [row] = new.feedback()
@@ -113,13 +114,18 @@ def test_feedback_counts_and_the_editors_worklist(store):
     latest, oldest = store.negative_feedback()
     assert (oldest["id"], oldest["reason"], oldest["expected"]) == (first, "pas la bonne fiche",
                                                                     "cpam-carte-vitale-perdue")
+    assert store.expected_sheets() == {first: "cpam-carte-vitale-perdue"}
+    assert [(i["id"], i["reason"]) for i in store.negative_feedback_items()][1] == (first, "wrong_sheet")
     assert store.mark_handled(first, now=NOW)
-    assert not store.mark_handled(999_999)
+    assert not store.mark_handled(999_999) and not store.mark_handled("feedback:999999")
     assert [n["sheet"] for n in store.negative_feedback(handled=False)] == ["caf-aide-logement"]
     [done] = store.negative_feedback(handled=True)
     assert (done["id"], done["handled_at"]) == (first, "2026-11-20T12:00:00+00:00")
-    assert store.mark_handled(first, handled=False)
-    assert len(store.negative_feedback(handled=False)) == 2
+    assert store.mark_handled("query:recette de tarte") and store.mark_handled("query:recette de tarte")
+    assert store.handled() == {f"feedback:{first}", "query:recette de tarte"}
+    assert store.mark_handled(f"feedback:{first}", handled=False)
+    assert store.mark_handled("query:recette de tarte", handled=False)
+    assert store.handled() == set() and len(store.negative_feedback(handled=False)) == 2
 
 
 def test_negative_feedback_needs_a_known_reason(store):
@@ -148,7 +154,10 @@ def test_purge_counts_what_it_deleted(store):
     for days in (10, 20, 30):
         store.log_search("apl", None, 0.1, now=NOW - dt.timedelta(days=days))
     store.record_feedback("apl", "caf-aide-logement", True, now=NOW - dt.timedelta(days=25))
+    store.mark_handled("query:apl", now=NOW - dt.timedelta(days=20))
+    store.mark_handled("query:vélo", now=NOW - dt.timedelta(days=5))
     assert store.purge(days=15, now=NOW) == {"searches": 2, "feedback": 1}
+    assert store.handled() == {"query:vélo"}
     assert store.purge(days=15, now=NOW) == {"searches": 0, "feedback": 0}
     assert store.counts() == {"searches": 1, "feedback": 0}
 
