@@ -6,11 +6,8 @@ Run with `streamlit run assistant_app.py`. UI only, over `indexer.search.Searche
 
 from __future__ import annotations
 
-import os
+import assistant.threads  # noqa: F401  (first: one OpenMP thread, set before faiss and torch load)
 import time
-
-# Before faiss and torch load: each rerun runs in a new thread, which got a new OpenMP team (~15 % of a rerun).
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st
 from indexer.store import StoreError
