@@ -139,7 +139,7 @@ class BackgroundWriter:
             log.warning("purge du journal impossible : %s", exc)
 
 
-def flush_process(timeout: float = 30.0) -> None:
+def flush_process(timeout: float = 5.0) -> None:
     """Wait for every background writer of this process: a read then sees every write made before it."""
     for writer in list(_WRITERS):
         writer.flush(timeout)
