@@ -6,6 +6,7 @@ Run with `streamlit run assistant_app.py`. UI only, over `indexer.search.Searche
 
 from __future__ import annotations
 
+import assistant.threads  # noqa: F401  (first: one OpenMP thread, set before faiss and torch load)
 import time
 
 import streamlit as st

@@ -17,5 +17,10 @@ def kb_dir() -> Path:
     return Path(os.environ.get("INDEXER_KB") or "kb")
 
 
+def db_target() -> str:
+    """The search log's store: a SQLite file path, or a `postgresql://` URL shared by several app processes."""
+    return os.environ.get("ASSISTANT_DB") or "data/assistant.sqlite"
+
+
 def db_path() -> Path:
-    return Path(os.environ.get("ASSISTANT_DB") or "data/assistant.sqlite")
+    return Path(db_target())

@@ -17,7 +17,7 @@ from indexer.search import Searcher
 from indexer.store import NoIndexError, StoreError
 
 from assistant import config
-from assistant.feedback import Store
+from assistant.feedback import StorageError, Store
 
 REBUILD_COMMAND = "python -m indexer rebuild"
 
@@ -41,12 +41,17 @@ def searcher() -> Searcher:
 
 
 @st.cache_resource(on_release=Store.close)  # a cleared cache closes the database
-def _store(path: str) -> Store:
-    return Store(path)
+def _store(target: str) -> Store:
+    return Store(target, background=True)  # searches are written by a background thread, off the page's path
 
 
 def store() -> Store:
-    return _store(str(config.db_path()))
+    """The search log and feedback store (ASSISTANT_DB); unusable, says why and stops the page."""
+    try:
+        return _store(config.db_target())
+    except StorageError as exc:
+        st.error(f"Le journal des recherches est inutilisable : {exc}")
+    st.stop()
 
 
 def kb_fingerprint(root: Path) -> tuple:

@@ -13,6 +13,7 @@ from indexer.embed import HashEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_KB = ROOT / "tests" / "data" / "kb"
+pytest_plugins = ["storage_support"]  # PostgreSQL server and store fixtures
 
 
 class CountingEmbedder(HashEmbedder):
