@@ -55,6 +55,19 @@ CREATE INDEX IF NOT EXISTS feedback_sheet ON feedback(sheet);
 """
 
 
+# ---- editors' worklist: the sheet that should have come out, and which items an editor has handled ----
+REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback_expected (
+    feedback INTEGER PRIMARY KEY REFERENCES feedback(id),
+    sheet TEXT NOT NULL        -- the sheet the agent says should have come out
+);
+CREATE TABLE IF NOT EXISTS handled (
+    item TEXT PRIMARY KEY,     -- a worklist item: 'feedback:<id>' or 'query:<lower-case query>'
+    ts TEXT NOT NULL
+);
+"""
+
+
 def _stamp(now: dt.datetime | None) -> tuple[str, str]:
     now = now or dt.datetime.now(dt.timezone.utc)
     if now.tzinfo is None:
@@ -82,6 +95,7 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._connect() as db:
             db.executescript(SCHEMA)
+            db.executescript(REVIEW_SCHEMA)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -109,7 +123,7 @@ class Store:
             return int(cursor.lastrowid)
 
     def record_feedback(self, query: str, sheet: str, useful: bool, reason: str | None = None,
-                        comment: str | None = None, now: dt.datetime | None = None) -> int:
+                        comment: str | None = None, now: dt.datetime | None = None, expected: str | None = None) -> int:
         if not useful and reason not in REASONS:
             raise ValueError(f"raison inconnue {reason!r} : {', '.join(REASONS)}")
         ts, day = _stamp(now)
@@ -119,6 +133,8 @@ class Store:
                 "INSERT INTO feedback (ts, day, query, sheet, useful, reason, comment) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (ts, day, mask(query.strip()), sheet, int(bool(useful)), None if useful else reason, comment),
             )
+            if expected and not useful:
+                db.execute("INSERT INTO feedback_expected (feedback, sheet) VALUES (?, ?)", (cursor.lastrowid, expected))
             return int(cursor.lastrowid)
 
     def searches(self) -> list[dict]:
@@ -177,3 +193,27 @@ class Store:
                 (limit,),
             )
             return [dict(r) for r in rows]
+
+    # ---- editors' worklist (expected sheet on feedback, handled flag) ----
+
+    def expected_sheets(self) -> dict[int, str]:
+        """Feedback id -> the sheet the agent said should have come out."""
+        with self._connect() as db:
+            return {r["feedback"]: r["sheet"] for r in db.execute("SELECT feedback, sheet FROM feedback_expected")}
+
+    def negative_feedback_items(self, limit: int = 200) -> list[dict]:
+        """Negative feedback with its id and expected sheet, newest first (reason codes, not labels)."""
+        with self._connect() as db:
+            rows = db.execute(
+                """SELECT f.id, f.ts, f.sheet, f.reason, f.comment, f.query, e.sheet AS expected
+                   FROM feedback f LEFT JOIN feedback_expected e ON e.feedback = f.id
+                   WHERE f.useful = 0 ORDER BY f.id DESC LIMIT ?""", (limit,))
+            return [dict(r) for r in rows]
+
+    def mark_handled(self, item: str, now: dt.datetime | None = None) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO handled (item, ts) VALUES (?, ?)", (item, _stamp(now)[0]))
+
+    def handled(self) -> set[str]:
+        with self._connect() as db:
+            return {r["item"] for r in db.execute("SELECT item FROM handled")}

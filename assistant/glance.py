@@ -1,0 +1,154 @@
+"""What the agent takes in at a glance: how sure the answer is, which sheets are close, the citizen's situation words
+in the sheet, short summaries of long sections, links between sheets. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.search import Hit
+from indexer.text import STOPWORDS, fold, stem
+from rapidfuzz import fuzz
+
+SURE_MARGIN = 0.15  # above the answer threshold by this much: "réponse sûre" (the editors' low-confidence margin)
+CLOSE_RATIO = 0.92  # a second sheet scoring this close to the first, while the answer is not sure: show both
+PLAUSIBLE_RATIO = 0.6  # candidates scoring below this share of the best one are noise
+
+
+@dataclass(frozen=True)
+class Trust:
+    sure: bool
+    label: str  # what the agent reads
+    detail: str  # what it means, in one sentence
+
+
+def trust(confidence: float, threshold: float) -> Trust:
+    """The confidence in words; only an answered search is given a trust (no answer means no card)."""
+    if confidence >= threshold + SURE_MARGIN:
+        return Trust(True, "Réponse sûre", "La demande correspond clairement à cette fiche.")
+    return Trust(False, "À vérifier",
+                 "La demande correspond à cette fiche, mais pas sans ambiguïté : vérifiez le titre avec l'usager.")
+
+
+def close_pair(hits: list[Hit], answer: str | None, sure: bool) -> list[Hit]:
+    """Two sheets to offer side by side (neuf / occasion, CNI / carte Vitale), or nothing.
+
+    Only when the answer is not sure and the runner-up scores almost as high as the answer.
+    """
+    if answer is None or sure or len(hits) < 2 or hits[0].id != answer or hits[0].score <= 0:
+        return []
+    return hits[:2] if hits[1].score >= CLOSE_RATIO * hits[0].score else []
+
+
+def plausible(hits: list[Hit], best: float | None = None, limit: int = 3) -> list[Hit]:
+    """Candidates worth a look: near enough to the best score, at most `limit`."""
+    if not hits:
+        return []
+    top = best if best is not None else hits[0].score
+    return [h for h in hits if top <= 0 or h.score >= PLAUSIBLE_RATIO * top][:limit]
+
+
+# ---- situation words -------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
+_PROTECTED = re.compile(r"\[[^\]]*\]\([^)]*\)|<https?://[^>]*>|`[^`]*`|https?://\S+|:\w+-?\w*\[[^\]]*\]")
+
+
+def situation_words(query: str, title: str) -> set[str]:
+    """Stems of the query's meaningful words that the title does not already say (the citizen's situation)."""
+    said = {stem(w) for w in _folded_words(title)}
+    wanted = {stem(w) for w in _folded_words(query) if len(w) >= 4 and w not in STOPWORDS}
+    return wanted - said
+
+
+def _folded_words(text: str) -> list[str]:
+    return [fold(part) for m in _WORD.finditer(text) for part in re.split(r"['’-]", m.group(0)) if part]
+
+
+def _matches(word: str, stems: set[str]) -> bool:
+    parts = [fold(p) for p in re.split(r"['’-]", word) if p]
+    return any(len(p) >= 4 and stem(p) in stems for p in parts)
+
+
+def highlight(markdown: str, stems: set[str]) -> str:
+    """Mark the situation words in Markdown (`:orange-background[mot]`), never inside links, code or directives."""
+    if not stems:
+        return markdown
+    out, last = [], 0
+    for protected in _PROTECTED.finditer(markdown):
+        out.append(_mark(markdown[last:protected.start()], stems))
+        out.append(protected.group(0))
+        last = protected.end()
+    out.append(_mark(markdown[last:], stems))
+    return "".join(out)
+
+
+def _mark(text: str, stems: set[str]) -> str:
+    return _WORD.sub(lambda m: f":orange-background[{m.group(0)}]" if _matches(m.group(0), stems) else m.group(0),
+                     text)
+
+
+def mentions(markdown: str, stems: set[str]) -> bool:
+    """Does this text contain one of the situation words?"""
+    return bool(stems) and any(_matches(m.group(0), stems) for m in _WORD.finditer(_PROTECTED.sub(" ", markdown)))
+
+
+# ---- short summaries ------------------------------------------------------------------------------------------
+
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def blocks(markdown: str) -> list[tuple[str, str]]:
+    """A section as ("item" | "text", Markdown) blocks: list items and paragraphs, continuation lines joined."""
+    result: list[tuple[str, str]] = []
+    for line in markdown.splitlines():
+        if not line.strip():
+            result.append(("gap", ""))
+        elif _ITEM.match(line):
+            result.append(("item", _ITEM.sub("", line, count=1).strip()))
+        elif result and result[-1][0] in ("item", "text"):
+            result[-1] = (result[-1][0], f"{result[-1][1]} {line.strip()}")
+        else:
+            result.append(("text", line.strip()))
+    return [b for b in result if b[0] != "gap"]
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return re.sub(r"\s+\S*$", "", text[:limit]).rstrip(" ,;:") + " …"
+
+
+def summary(markdown: str, items: int = 2, limit: int = 110) -> tuple[list[str], int]:
+    """The first blocks of a section, each cut to `limit` characters, and how many blocks are left out."""
+    parts = [text for _, text in blocks(markdown)]
+    return [shorten(p, limit) for p in parts[:items]], max(0, len(parts) - items)
+
+
+# ---- links between sheets ----------------------------------------------------------------------------------------
+
+_REFERENCE = re.compile(r"(fiche\s+«\s*)([^»]{3,120}?)(\s*»)", re.IGNORECASE)
+
+
+def link_sheets(markdown: str, titles: dict[str, str], link) -> str:
+    """Turn « fiche « Titre » » mentions into links to that sheet (`link(sheet_id)` gives the URL).
+
+    The quoted words are matched against the sheet titles, tolerant of shortening ("espace privé MSA");
+    a mention that matches no title well stays plain text.
+    """
+    folded = {sid: fold(title) for sid, title in titles.items()}
+
+    def replace(m: re.Match) -> str:
+        wanted = fold(m.group(2))
+        best, score = None, 0.0
+        for sid, title in folded.items():
+            s = max(fuzz.token_set_ratio(wanted, title), fuzz.partial_ratio(wanted, title) - 5)
+            if s > score:
+                best, score = sid, s
+        if best is None or score < 80:
+            return m.group(0)
+        return f"{m.group(1)}[{m.group(2)}]({link(best)}){m.group(3)}"
+
+    return _REFERENCE.sub(replace, markdown)
