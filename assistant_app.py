@@ -22,7 +22,7 @@ log = logging.getLogger("assistant")
 RECENT = 8  # searches remembered for this session (never stored: the session ends, they are gone)
 
 
-def search_bar(partners: dict[str, dict]) -> tuple[str, str | None]:
+def search_bar(partners: dict[str, dict]):
     state = st.session_state
     with st.container(key="searchbar"):
         title, box, filter_, recent = st.columns([2.3, 5.5, 2.4, 1.4], vertical_alignment="center")
@@ -35,14 +35,19 @@ def search_bar(partners: dict[str, dict]) -> tuple[str, str | None]:
             "Filtrer par partenaire", [None, *names], key="partenaire", label_visibility="collapsed",
             bind="query-params", placeholder="Tous les partenaires",
             format_func=lambda p: "Tous les partenaires" if p is None else f"Partenaire : {partner_label(partners, p)}")
-        with recent.popover("Récentes", icon=":material/history:", width="stretch",
-                            help="Les recherches de cette session"):
-            past = state.get("recent", [])
-            if not past:
-                st.caption("Aucune recherche dans cette session.")
-            for n, text in enumerate(past):
-                st.button(text, key=f"recent-{n}", on_click=_search_again, args=(text,), type="tertiary")
-    return (query or "").strip(), partner
+        past = recent.popover("Récentes", icon=":material/history:", width="stretch",
+                              help="Les recherches de cette session")
+    return (query or "").strip(), partner, past
+
+
+def recent_searches(where) -> None:
+    """This session's searches, newest first; a click searches again. Filled once the current search is known."""
+    past = st.session_state.get("recent", [])
+    with where:
+        if not past:
+            st.caption("Aucune recherche dans cette session.")
+        for n, text in enumerate(past):
+            st.button(text, key=f"recent-{n}", on_click=_search_again, args=(text,), type="tertiary")
 
 
 def _search_again(text: str) -> None:
@@ -87,7 +92,16 @@ def search_page() -> None:
     state = st.session_state
     state.setdefault("search_id", 0)
     chrome.dress(card.SEARCH_LABEL)
-    query, partner = search_bar(partners)
+    query, partner, past = search_bar(partners)
+    try:
+        answer(searcher, store, partners, query, partner)
+    finally:
+        recent_searches(past)
+
+
+def answer(searcher, store, partners: dict[str, dict], query: str, partner: str | None) -> None:
+    """Everything under the search bar: the card, two close sheets, or the no-answer help."""
+    state = st.session_state
     titles = {s.id: s.title for s in searcher.sheets()}
     linked = st.query_params.get("fiche")
     if state.get("selected_for") != (query, partner):  # a sheet picked for another search no longer applies
@@ -120,7 +134,7 @@ def search_page() -> None:
             state.search_id += 1
             remember(query)
         if result.answer:
-            trust = glance.trust(result.confidence, searcher.tuning.threshold(result.mode))
+            trust = glance.trust(result.confidence, searcher.tuning.threshold(result.mode), result.results)
         filter_notice(partners, partner, result.answer is not None or bool(state.selected))
 
     shown = state.get("selected") or (result.answer if result else None)
@@ -128,7 +142,7 @@ def search_page() -> None:
     hits = result.results if result else []
     view = card.View(partners, state.search_id, None if state.get("selected") else trust,
                      glance.situation_words(query, sheet.title) if sheet and query else set(), site, titles)
-    pair = glance.close_pair(hits, result.answer if result else None, trust.sure if trust else True)
+    pair = glance.close_pair(hits, result.answer if result else None)
     if pair and not state.get("selected"):
         card.close_pair(pair, searcher.index.sheets, view)
         card.candidates(glance.plausible(hits[2:], hits[0].score), partners, "Autres fiches possibles")
