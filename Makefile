@@ -8,7 +8,7 @@ PIP     := $(PYTHON) -m pip
 PORT    ?= 8501
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test install index eval bench browser clean
+.PHONY: run test install index eval bench browser axe clean
 
 $(PYTHON):
 	$(PYTHON3) -m venv $(VENV)
@@ -30,8 +30,16 @@ run: $(STAMP)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 
-test: $(STAMP) browser
+# axe-core (accessibility checks run inside chromium by tests/test_browser.py), from npm into an ignored folder.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1
+
+axe: $(AXE)
+
+test: $(STAMP) browser axe
 	$(PYTHON) -m pytest -q
 
 eval: $(STAMP)

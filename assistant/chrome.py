@@ -20,6 +20,7 @@ FRENCH = {
     "Select all": "Tout sélectionner",
     "Clear all": "Tout effacer",
     "Clear value": "Effacer",
+    "Clear entry": "Effacer la saisie",
     "Clear": "Effacer",
     "Search": "Rechercher",
     "Running...": "Recherche en cours…",
@@ -32,6 +33,7 @@ FRENCH = {
     "Close fullscreen": "Quitter le plein écran",
     "View fullscreen": "Plein écran",
     "Close": "Fermer",
+    "Open": "Ouvrir",
     "Main menu": "Menu principal",
     "Show password text": "Afficher",
     "Collapse sidebar": "Replier le panneau",
@@ -62,6 +64,10 @@ SCRIPT = """<script>
     return null;
   }
   function translate(root) {
+    if (root.nodeType === 1) for (const a of ["placeholder", "aria-label", "title"]) {
+      const v = root.getAttribute(a), fr = v && french(v);
+      if (fr && fr !== v) root.setAttribute(a, fr);
+    }
     const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       const fr = french(n.nodeValue);
@@ -78,7 +84,7 @@ SCRIPT = """<script>
     if (doc.documentElement.lang !== "fr") doc.documentElement.lang = "fr";
     for (const r of records) {
       if (r.type === "characterData") { const fr = french(r.target.nodeValue); if (fr && fr !== r.target.nodeValue) r.target.nodeValue = fr; }
-      else if (r.type === "attributes") translate(r.target.parentNode || r.target);
+      else if (r.type === "attributes") translate(r.target);
       else for (const n of r.addedNodes) n.nodeType === 3 ? translate(n.parentNode || doc.body) : translate(n);
     }
   }).observe(doc, {subtree: true, childList: true, characterData: true, attributes: true,
@@ -92,9 +98,10 @@ SCRIPT = """<script>
     if (b) { if (!doc.activeElement || doc.activeElement === doc.body) b.focus(); }
     else if (++tries < 100) setTimeout(focus, 50);
   })();
+  window.__focusSearch = function () { const b = box(); if (b) { b.focus(); b.select(); } return !!b; };
   doc.addEventListener("keydown", function (e) {
     const t = e.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-    if (e.key === "/" && !typing && box()) { e.preventDefault(); box().focus(); box().select(); }
+    if (e.key === "/" && !typing && window.__focusSearch()) e.preventDefault();
   });
 })();
 </script>"""
@@ -112,8 +119,9 @@ h1 { font-size: 1.45rem !important; padding: 0.2rem 0 !important; white-space: n
 .st-key-searchbar { position: sticky; top: 3.75rem; z-index: 100; background: #ffffff;
   padding: 0.25rem 0 0.35rem; border-bottom: 1px solid #dddddd; }
 /* Contrast >= 4.5:1 for secondary text (Streamlit's captions are about 3.9:1). */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p, .stCaption,
-[data-testid="stWidgetLabel"] p, [data-testid="InputInstructions"], small { color: #3a3a3a !important; }
+.stCaptionContainer, .stCaptionContainer p, [data-testid="stCaptionContainer"], .stCaption,
+[data-testid="stWidgetLabel"] p, [data-testid="InputInstructions"], small { color: #3a3a3a !important;
+  opacity: 1 !important; }
 input::placeholder, textarea::placeholder { color: #595959 !important; opacity: 1 !important; }
 /* Keyboard focus always visible, checkboxes and radios included. */
 a:focus-visible, button:focus-visible, [role="tab"]:focus-visible, summary:focus-visible, input:focus-visible,

@@ -66,22 +66,29 @@ _PROTECTED = re.compile(r"\[[^\]]*\]\([^)]*\)|<https?://[^>]*>|`[^`]*`|https?://
 
 
 def situation_words(query: str, title: str) -> set[str]:
-    """Stems of the query's meaningful words that the title does not already say (the citizen's situation)."""
+    """The query's meaningful words (folded) that the title does not already say: the citizen's situation."""
     said = {stem(w) for w in _folded_words(title)}
-    wanted = {stem(w) for w in _folded_words(query) if len(w) >= 4 and w not in STOPWORDS}
-    return wanted - said
+    return {w for w in _folded_words(query) if len(w) >= 4 and w not in STOPWORDS and stem(w) not in said}
 
 
 def _folded_words(text: str) -> list[str]:
     return [fold(part) for m in _WORD.finditer(text) for part in re.split(r"['’-]", m.group(0)) if part]
 
 
-def _matches(word: str, stems: set[str]) -> bool:
+def _same_word(a: str, b: str) -> bool:
+    """Same word up to inflection: same stem, or one is the other plus at most two letters (hérité / héritée)."""
+    if stem(a) == stem(b):
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 5 and long_.startswith(short) and len(long_) - len(short) <= 2
+
+
+def _matches(word: str, wanted: set[str]) -> bool:
     parts = [fold(p) for p in re.split(r"['’-]", word) if p]
-    return any(len(p) >= 4 and stem(p) in stems for p in parts)
+    return any(len(p) >= 4 and any(_same_word(p, w) for w in wanted) for p in parts)
 
 
-def highlight(markdown: str, stems: set[str]) -> str:
+def highlight(markdown: str, stems: set[str]) -> str:  # `stems`: situation_words()
     """Mark the situation words in Markdown (`:orange-background[mot]`), never inside links, code or directives."""
     if not stems:
         return markdown

@@ -187,7 +187,12 @@ iframe { position: absolute; width: 0; height: 0; border: 0; visibility: hidden;
 document.getElementById("print").addEventListener("click", function () {
   const page = document.getElementById("page").contentWindow;
   page.focus();
-  page.print();
+  page.print();  // returns when the print dialog closes
+  this.focus();  // the keyboard goes on from the button, not from the hidden page
+});
+// "/" goes back to the search box from here too (the app's shortcut; focus is in this frame after printing).
+document.addEventListener("keydown", function (e) {
+  if (e.key === "/" && window.parent.__focusSearch && window.parent.__focusSearch()) e.preventDefault();
 });
 </script></body></html>"""
 
