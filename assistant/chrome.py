@@ -110,6 +110,7 @@ CSS = """<style>
 /* Compact for 1366×768: the card's essentials fit on the first screen. */
 .stMainBlockContainer { padding-top: 3.9rem !important; padding-bottom: 2rem !important; }
 h1 { font-size: 1.45rem !important; padding: 0.2rem 0 !important; white-space: nowrap; }
+h2 { font-size: 1.3rem !important; padding: 0.5rem 0 0.25rem !important; }
 .st-key-card h2, .st-key-pair h2 { font-size: 1.45rem !important; padding: 0 !important; margin: 0 !important; }
 .st-key-card h3, .st-key-pair h3, .st-key-essentials h3, .st-key-after h2 { font-size: 1.05rem !important;
   padding: 0.15rem 0 !important; margin: 0 !important; }

@@ -73,7 +73,8 @@ def chart(frame: pd.DataFrame, x: str, y: str, kind: str = "bar", horizontal: bo
     encoding = {"y": category, "x": value} if horizontal else {"x": category, "y": value}
     spec = {"mark": {"type": kind, "tooltip": True, "color": "#000091", "point": kind == "line"} if kind == "line"
             else {"type": kind, "tooltip": True, "color": "#000091"},
-            "encoding": encoding, "config": {"axis": {"labelFontSize": 12, "titleFontSize": 12}}}
+            "encoding": encoding, "height": 40 + 28 * len(frame) if horizontal else 260,
+            "config": {"axis": {"labelFontSize": 12, "titleFontSize": 12}, "bar": {"discreteBandSize": 22}}}
     st.vega_lite_chart(frame, spec)
 
 

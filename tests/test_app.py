@@ -343,7 +343,7 @@ def test_editors_preview_a_sheet_before_rebuild(tmp_path, kb, db):
     (kb / "caf" / "caf-prime-naissance.md").write_text(HTML_SHEET, encoding="utf-8")
     at = start(EDITORS_PAGE)
     preview = at.selectbox(key="preview")
-    preview.select_index(next(n for n, o in enumerate(preview.options) if "prime" in o)).run()
+    preview.set_value(str(kb / "caf" / "caf-prime-naissance.md")).run()
     shown = texts(at)
     assert "## Demander la prime à la naissance" in shown  # the card as agents will see it, not yet served
     assert "HTML brut" in at.code[-1].value  # with its validation problems
