@@ -98,6 +98,8 @@ SCRIPT = """<script>
     if (b) { if (!doc.activeElement || doc.activeElement === doc.body) b.focus(); }
     else if (++tries < 100) setTimeout(focus, 50);
   })();
+  // Back and Forward change ?q= / ?fiche= without Streamlit rerunning: reload, so the card matches the address.
+  window.addEventListener("popstate", function () { window.location.reload(); });
   window.__focusSearch = function () { const b = box(); if (b) { b.focus(); b.select(); } return !!b; };
   doc.addEventListener("keydown", function (e) {
     const t = e.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));

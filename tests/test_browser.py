@@ -213,3 +213,16 @@ def test_every_sheet_prints_on_one_or_two_a4_pages(browser):
     tab.close()
     assert max(pages.values()) <= 2, {k: v for k, v in pages.items() if v > 2}
     assert statistics.median(pages.values()) == 1
+
+
+def test_reload_and_back_keep_the_card(page):
+    ask(page, "carte vitale perdue")
+    card_shown(page, "Obtenir ou remplacer sa carte Vitale")
+    page.get_by_role("button", name="Voir la fiche " + CARTE_GRISE).click()
+    card_shown(page, CARTE_GRISE)
+    assert "fiche=ants-carte-grise-occasion" in page.url and "q=carte+vitale+perdue" in page.url
+    page.reload()
+    card_shown(page, CARTE_GRISE)
+    page.go_back()
+    card_shown(page, "Obtenir ou remplacer sa carte Vitale")
+    assert "fiche=" not in page.url
