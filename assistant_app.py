@@ -29,7 +29,8 @@ def search_bar(partners: dict[str, dict]):
         title.title("Quelle démarche ?", anchor=False)
         query = box.text_input(card.SEARCH_LABEL, key="q", type="search", label_visibility="collapsed",
                                bind="query-params",
-                               placeholder="Demande de l'usager : carte grise d'occasion, APL… (touche / pour revenir ici)")
+                               placeholder="Demande de l'usager : carte grise d'occasion, APL… "
+                                           "(touche / pour revenir ici)")
         names = sorted(partners, key=lambda p: partner_label(partners, p).lower())
         partner = filter_.selectbox(
             "Filtrer par partenaire", [None, *names], key="partenaire", label_visibility="collapsed",

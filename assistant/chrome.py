@@ -83,7 +83,10 @@ SCRIPT = """<script>
   new MutationObserver(function (records) {
     if (doc.documentElement.lang !== "fr") doc.documentElement.lang = "fr";
     for (const r of records) {
-      if (r.type === "characterData") { const fr = french(r.target.nodeValue); if (fr && fr !== r.target.nodeValue) r.target.nodeValue = fr; }
+      if (r.type === "characterData") {
+        const fr = french(r.target.nodeValue);
+        if (fr && fr !== r.target.nodeValue) r.target.nodeValue = fr;
+      }
       else if (r.type === "attributes") translate(r.target);
       else for (const n of r.addedNodes) n.nodeType === 3 ? translate(n.parentNode || doc.body) : translate(n);
     }

@@ -63,7 +63,8 @@ def test_answer_card(db):
     shown = texts(at)
     assert "## " + CARTE_GRISE in shown
     for part in ("### En bref", "### Pièces à fournir (3)", "### Coût", "### Délais", ":blue-badge[ANTS]",
-                 ":gray-badge[:material/description: Fiche guichet]", "Réponse sûre", "Mise à jour le 1er novembre 2026"):
+                 ":gray-badge[:material/description: Fiche guichet]", "Réponse sûre",
+                 "Mise à jour le 1er novembre 2026"):
         assert part in shown, part
     assert "1. Se connecter au site de l'ANTS." in shown
     assert [c.label for c in at.checkbox] == ["Le certificat d'immatriculation barré par le vendeur",

@@ -151,7 +151,8 @@ def test_highlight_situation_words_outside_links_and_code():
 
 
 def test_links_between_sheets():
-    titles = {"msa-espace-prive": "Créer et utiliser son espace privé MSA", "cpam-compte-ameli": "Créer son compte ameli"}
+    titles = {"msa-espace-prive": "Créer et utiliser son espace privé MSA",
+              "cpam-compte-ameli": "Créer son compte ameli"}
     text = "créez-le : voir la fiche « espace privé MSA ») ; fiche « Créer son compte ameli » ; fiche « Passeport »"
     linked = glance.link_sheets(text, titles, lambda sid: f"?fiche={sid}")
     assert "fiche « [espace privé MSA](?fiche=msa-espace-prive) »" in linked
