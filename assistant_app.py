@@ -7,18 +7,18 @@ Stable links: `?q=carte+grise` reruns a search, `?fiche=<id>` opens a sheet; rel
 
 from __future__ import annotations
 
-import logging
 import time
 
 import streamlit as st
 from PIL import Image
 from indexer.store import StoreError
+from streamlit.logger import get_logger
 
 from assistant import card, chrome, glance, privacy, resources
 from assistant.sheetinfo import partner_label
 from assistant.site import SiteError, load_site
 
-log = logging.getLogger("assistant")
+log = get_logger("assistant")  # Streamlit's log handler and level (logger.level, default info)
 RECENT = 8  # searches remembered for this session (never stored: the session ends, they are gone)
 
 

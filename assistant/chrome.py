@@ -34,6 +34,8 @@ FRENCH = {
     "View fullscreen": "Plein écran",
     "Close": "Fermer",
     "Open": "Ouvrir",
+    "Scroll tabs right": "Onglets suivants",
+    "Scroll tabs left": "Onglets précédents",
     "Main menu": "Menu principal",
     "Show password text": "Afficher",
     "Collapse sidebar": "Replier le panneau",

@@ -24,7 +24,8 @@ VIEWPORT = {"width": 1366, "height": 768}
 SEARCH = "Rechercher une démarche"
 CARTE_GRISE = "Immatriculer un véhicule d'occasion"
 ENGLISH = ("Choose an option", "Press Enter to apply", "No results", "Running...", "Select all", "Clear all",
-           "Press Enter", "Search", "Stop", "Deploy", "Made with Streamlit", "Open", "Close", "Clear", "Settings")
+           "Press Enter", "Search", "Stop", "Deploy", "Made with Streamlit", "Open", "Close", "Clear", "Settings",
+           "Scroll tabs")
 SITE = Site("France Services de Saint-Martin", "2 place de la Mairie, 00000 Saint-Martin", "01 23 45 67 89",
             "Lundi au vendredi, 9 h – 12 h et 14 h – 17 h")
 
