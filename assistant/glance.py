@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.search import Hit
 from indexer.text import STOPWORDS, fold, stem
@@ -84,6 +85,11 @@ def _same_word(a: str, b: str) -> bool:
 
 
 def _matches(word: str, wanted: set[str]) -> bool:
+    return _matches_any(word, frozenset(wanted))
+
+
+@lru_cache(maxsize=65536)  # the same words come back at every rerun of the card
+def _matches_any(word: str, wanted: frozenset[str]) -> bool:
     parts = [fold(p) for p in re.split(r"['’-]", word) if p]
     return any(len(p) >= 4 and any(_same_word(p, w) for w in wanted) for p in parts)
 
@@ -155,17 +161,22 @@ def link_sheets(markdown: str, titles: dict[str, str], link) -> str:
     The quoted words are matched against the sheet titles, tolerant of shortening ("espace privé MSA");
     a mention that matches no title well stays plain text.
     """
-    folded = {sid: fold(title) for sid, title in titles.items()}
+    if "fiche" not in markdown.lower():
+        return markdown
+    candidates = tuple(sorted((sid, fold(title)) for sid, title in titles.items()))
 
     def replace(m: re.Match) -> str:
-        wanted = fold(m.group(2))
-        best, score = None, 0.0
-        for sid, title in folded.items():
-            s = max(fuzz.token_set_ratio(wanted, title), fuzz.partial_ratio(wanted, title) - 5)
-            if s > score:
-                best, score = sid, s
-        if best is None or score < 80:
-            return m.group(0)
-        return f"{m.group(1)}[{m.group(2)}]({link(best)}){m.group(3)}"
+        best = _best_title(fold(m.group(2)), candidates)
+        return m.group(0) if best is None else f"{m.group(1)}[{m.group(2)}]({link(best)}){m.group(3)}"
 
     return _REFERENCE.sub(replace, markdown)
+
+
+@lru_cache(maxsize=4096)
+def _best_title(wanted: str, candidates: tuple[tuple[str, str], ...]) -> str | None:
+    best, score = None, 0.0
+    for sid, title in candidates:
+        s = max(fuzz.token_set_ratio(wanted, title), fuzz.partial_ratio(wanted, title) - 5)
+        if s > score:
+            best, score = sid, s
+    return best if score >= 80 else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from functools import lru_cache
 from html import escape
 
 import qrcode
@@ -63,6 +64,7 @@ def _e(markdown: str) -> str:
     return escape(plain(markdown), quote=True)
 
 
+@lru_cache(maxsize=512)  # every rerun of a card prints its page again: draw each code once
 def qr_svg(url: str) -> str:
     """A QR code for `url`, as inline SVG (no file, no network)."""
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
