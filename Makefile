@@ -12,7 +12,7 @@ ADDRESS ?= 127.0.0.1
 SECRETS ?= .streamlit/secrets.toml
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test install index eval bench browser oidc clean
+.PHONY: run test install index eval bench browser oidc axe clean
 
 $(PYTHON):
 	$(PYTHON3) -m venv $(VENV)
@@ -28,12 +28,15 @@ install: $(STAMP)
 index: $(STAMP)
 	$(PYTHON) -m indexer rebuild --kb kb --index index
 
+# rebuild: instant when nothing changed (no model loaded), a new build when the sheets, the format or a damaged
+# serving build call for one.
 run: $(STAMP)
-	@test -f index/CURRENT || $(PYTHON) -m indexer rebuild --kb kb --index index
+	$(PYTHON) -m indexer rebuild --kb kb --index index --quiet
 	$(PYTHON) -m assistant.serve --address $(ADDRESS) --port $(PORT) --secrets $(SECRETS)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 
 # The sign-in tests' OpenID Connect provider (tests/oidc: panva's oidc-provider, pinned by package-lock.json).
 oidc: tests/oidc/node_modules/.installed
@@ -43,7 +46,14 @@ tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-l
 	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: $(STAMP) browser oidc
+# axe-core (accessibility checks run inside chromium by tests/test_browser.py), from npm into an ignored folder.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4.14.1
+
+axe: $(AXE)
+
+test: $(STAMP) browser oidc axe
 	$(PYTHON) -m pytest -q
 
 eval: $(STAMP)

@@ -1,7 +1,8 @@
 """France Services assistant: type the citizen's request, get the procedure sheet to follow.
 
 Run with `streamlit run assistant_app.py`. UI only, over `indexer.search.Searcher`; the pieces live in
-`assistant/`. Settings come from the environment: INDEXER_INDEX, INDEXER_KB, ASSISTANT_DB.
+`assistant/`. Settings come from the environment: INDEXER_INDEX, INDEXER_KB, ASSISTANT_DB, ASSISTANT_SITE.
+Stable links: `?q=carte+grise` reruns a search, `?fiche=<id>` opens a sheet; reload and Back keep the card.
 """
 
 from __future__ import annotations
@@ -10,11 +11,82 @@ import assistant.threads  # noqa: F401  (first: one OpenMP thread, set before fa
 import time
 
 import streamlit as st
+from PIL import Image
 from indexer.search import MAX_QUERY_CHARS
 from indexer.store import StoreError
+from streamlit.logger import get_logger
 
-from assistant import card, privacy, resources, signin
+from assistant import card, chrome, glance, privacy, resources, signin
 from assistant.sheetinfo import partner_label
+from assistant.site import SiteError, load_site
+
+log = get_logger("assistant")  # Streamlit's log handler and level (logger.level, default info)
+RECENT = 8  # searches remembered for this session (never stored: the session ends, they are gone)
+
+
+def search_bar(partners: dict[str, dict]):
+    state = st.session_state
+    with st.container(key="searchbar"):
+        title, box, filter_, recent = st.columns([2.3, 5.5, 2.4, 1.4], vertical_alignment="center")
+        title.title("Quelle démarche ?", anchor=False)
+        query = box.text_input(card.SEARCH_LABEL, key="q", type="search", label_visibility="collapsed",
+                               bind="query-params",
+                               placeholder="Demande de l'usager : carte grise d'occasion, APL… "
+                                           "(touche / pour revenir ici)")
+        names = sorted(partners, key=lambda p: partner_label(partners, p).lower())
+        partner = filter_.selectbox(
+            "Filtrer par partenaire", [None, *names], key="partenaire", label_visibility="collapsed",
+            bind="query-params", placeholder="Tous les partenaires",
+            format_func=lambda p: "Tous les partenaires" if p is None else f"Partenaire : {partner_label(partners, p)}")
+        past = recent.popover("Récentes", icon=":material/history:", width="stretch",
+                              help="Les recherches de cette session")
+    return (query or "").strip(), partner, past
+
+
+def recent_searches(where) -> None:
+    """This session's searches, newest first; a click searches again. Filled once the current search is known."""
+    past = st.session_state.get("recent", [])
+    with where:
+        if not past:
+            st.caption("Aucune recherche dans cette session.")
+        for n, text in enumerate(past):
+            st.button(text, key=f"recent-{n}", on_click=_search_again, args=(text,), type="tertiary")
+
+
+def _search_again(text: str) -> None:
+    st.session_state.q = text
+
+
+def _everywhere() -> None:
+    st.session_state.partenaire = None
+
+
+def filter_notice(partners: dict[str, dict], partner: str | None, answered: bool) -> None:
+    """The partner filter is never silent: say it is on, and offer to search everywhere when it hides the answer."""
+    if partner is None:
+        return
+    label = partner_label(partners, partner)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if answered:
+            st.caption(f"Filtre actif : seulement les fiches {label}.")
+        else:
+            st.markdown(f"**Aucune fiche pour {label}** avec cette demande — chercher partout ?", width="content")
+        st.button("Chercher dans tous les partenaires", key="everywhere", on_click=_everywhere,
+                  icon=":material/filter_alt_off:", type="secondary" if answered else "primary")
+
+
+def remember(query: str) -> None:
+    recent = [q for q in st.session_state.get("recent", []) if q.lower() != query.lower()]
+    st.session_state.recent = [query, *recent][:RECENT]
+
+
+def site_settings():
+    try:
+        return load_site()
+    except SiteError as exc:
+        st.warning(f"Coordonnées du site illisibles : {exc}", icon=":material/warning:")
+        return None
+
 
 def search_page() -> None:
     searcher = resources.searcher()
@@ -22,60 +94,83 @@ def search_page() -> None:
     partners = searcher.partners()
     state = st.session_state
     state.setdefault("search_id", 0)
-
-    card.focus_search_box()
-    st.title("Quelle démarche ?", anchor=False)
-    box, filter_ = st.columns([5, 2], vertical_alignment="bottom")
-    query = box.text_input(card.SEARCH_LABEL, key="query", type="search", label_visibility="collapsed",
-                           placeholder="Ce que demande l'usager : carte grise d'occasion, APL, carte Vitale perdue…")
-    names = sorted(partners, key=lambda p: partner_label(partners, p).lower())
-    partner = filter_.selectbox(
-        "Partenaire", [None, *names], key="partner", label_visibility="collapsed",
-        format_func=lambda p: "Tous les partenaires" if p is None else partner_label(partners, p))
-    query = (query or "").strip()
-    if not query:
-        st.caption("Tapez la demande de l'usager puis Entrée. La meilleure fiche s'affiche, avec les pièces à cocher "
-                   "et une page à imprimer pour lui.")
-        return
-
-    timer = st.empty()
-    started = time.perf_counter()
+    chrome.dress(card.SEARCH_LABEL)
+    query, partner, past = search_bar(partners)
     if len(query) > MAX_QUERY_CHARS:
         st.caption(f"Recherche limitée aux {MAX_QUERY_CHARS} premiers caractères : la suite est ignorée.")
     query = privacy.mask(query[:MAX_QUERY_CHARS])  # personal data is neither logged nor shown back
-    wanted = privacy.redact(query)
-    if not wanted:
-        st.info("Cette recherche ne contient que des données personnelles : décrivez la démarche.")
-        return
     try:
-        result = searcher.search(wanted, top=6, partner=partner)
-    except StoreError as exc:
-        st.error(f"Recherche impossible : {exc}")
-        return
-    if state.get("logged_query") != query:  # a rerun (tick, click) is not a new search
-        store.log_search(query, result.answer, result.confidence, partner)
-        state.logged_query = query
-        state.search_id += 1
-    if state.get("selected_for") != (query, partner):  # a sheet clicked for another search no longer applies
-        state.selected = None
+        answer(searcher, store, partners, query, partner)
+    finally:
+        recent_searches(past)
+
+
+def answer(searcher, store, partners: dict[str, dict], query: str, partner: str | None) -> None:
+    """Everything under the search bar: the card, two close sheets, or the no-answer help."""
+    state = st.session_state
+    titles = {s.id: s.title for s in searcher.sheets()}
+    linked = st.query_params.get("fiche")
+    if state.get("selected_for") != (query, partner):  # a sheet picked for another search no longer applies
+        state.selected = linked if linked in titles and state.get("selected_for") is None else None
         state.selected_for = (query, partner)
+        if state.selected is None and "fiche" in st.query_params:
+            del st.query_params["fiche"]
+    site = site_settings()
+    if not query and not state.selected:
+        st.caption("Tapez la demande de l'usager puis Entrée. La fiche s'affiche avec les pièces, le coût, les délais "
+                   "et une page à imprimer pour lui. Touche « / » : revenir à la recherche.")
+        return
 
-    shown = state.get("selected") or result.answer
+    result, trust = None, None
+    if query:
+        wanted = privacy.redact(query)
+        if not wanted:
+            st.info("Cette recherche ne contient que des données personnelles : décrivez la démarche.")
+            return
+        started = time.perf_counter()
+        try:
+            result = searcher.search(wanted, top=6, partner=partner)
+        except StoreError as exc:
+            st.error(f"Recherche impossible : {exc}")
+            return
+        log.info("recherche en %.0f ms", (time.perf_counter() - started) * 1000)  # logs only, not the agent's view
+        if state.get("logged_query") != (query, partner):  # a rerun (tick, click) is not a new search
+            store.log_search(query, result.answer, result.confidence, partner)
+            state.logged_query = (query, partner)
+            state.search_id += 1
+            remember(query)
+        if result.answer:
+            trust = glance.trust(result.confidence, searcher.tuning.threshold(result.mode), result.results)
+        filter_notice(partners, partner, result.answer is not None or bool(state.selected))
+
+    shown = state.get("selected") or (result.answer if result else None)
     sheet = searcher.sheet(shown) if shown else None
-    if sheet is None:
-        card.no_answer(result.results, partners, result.redirect)
+    hits = result.results if result else []
+    view = card.View(partners, state.search_id, None if state.get("selected") else trust,
+                     glance.situation_words(query, sheet.title) if sheet and query else set(), site, titles)
+    pair = glance.close_pair(hits, result.answer if result else None)
+    if pair and not state.get("selected"):
+        card.close_pair(pair, searcher.index.sheets, view)
+        card.candidates(glance.plausible(hits[2:], hits[0].score), partners, "Autres fiches possibles")
+    elif sheet is None:
+        card.no_answer(glance.plausible(hits), partners, privacy.redact(query), site, result.redirect)
     else:
-        card.answer_card(sheet, partners, state.search_id)
-        card.feedback(store, query, sheet.id)
-        others = [hit for hit in result.results if hit.id != sheet.id]
-        card.candidates(others, partners, "Autres fiches possibles")
-    timer.caption(f"Réponse en {(time.perf_counter() - started) * 1000:.0f} ms")
+        card.answer_card(sheet, view)
+        if query:
+            card.feedback(store, query, sheet.id, titles)
+        others = [hit for hit in hits if hit.id != sheet.id]
+        card.candidates(glance.plausible(others, hits[0].score if hits else None), partners,
+                        "Autres fiches possibles")
 
 
-st.set_page_config(page_title="Assistant France Services", page_icon=":material/support_agent:", layout="centered")
+# The icon is drawn here: a ":material/…:" or emoji icon would be fetched from an outside server by the browser.
+st.set_page_config(page_title="Assistant France Services", page_icon=Image.new("RGB", (32, 32), "#000091"),
+                   layout="wide")
 access = signin.gate()  # sign-in, role and network exposure, checked on the server at every run
 pages = [
     st.Page(search_page, title="Recherche", icon=":material/search:", default=True),
     st.Page("pages/1_Rédaction.py", title="Rédaction", icon=":material/edit_note:", url_path="redaction"),
+    st.Page("pages/2_Accessibilité.py", title="Accessibilité", icon=":material/accessibility:",
+            url_path="accessibilite"),
 ]
-st.navigation(signin.allowed(pages, access)).run()
+st.navigation(signin.allowed(pages, access), position="top").run()

@@ -75,3 +75,36 @@ def stale_rows(rows: list[dict]) -> list[dict]:
     stale = [r for r in rows if r["Âge (jours)"] is not None and r["Âge (jours)"] > STALE_DAYS]
     return sorted(stale, key=lambda r: -r["Âge (jours)"])
 
+
+
+def worklist(negative: list[dict], weak: list[dict], handled: set[str], titles: dict[str, str],
+             reasons: dict[str, str]) -> list[dict]:
+    """The answers most likely wrong, for an editor to look at, minus those already handled.
+
+    Negative feedback first (the agent said so; the sheet that should have come out when given), then searches
+    left unanswered or answered with low confidence (most frequent first). Each item has a stable `key` for
+    `Store.mark_handled`.
+    """
+    items = []
+    for n in negative:
+        key = f"feedback:{n['id']}"
+        if key in handled:
+            continue
+        expected = titles.get(n.get("expected") or "", n.get("expected") or "")
+        detail = f"Avis négatif : {reasons.get(n['reason'], n['reason'] or 'sans raison')}"
+        if expected:
+            detail += f" · aurait dû sortir : « {expected} »"
+        if n.get("comment"):
+            detail += f" · « {n['comment']} »"
+        items.append({"key": key, "query": n["query"], "sheet": titles.get(n["sheet"], n["sheet"]),
+                      "detail": detail, "expected": expected, "ts": n["ts"]})
+    for w in weak:
+        key = f"query:{w['query'].lower()}"
+        if key in handled:
+            continue
+        unanswered = w["unanswered"] == w["count"]
+        detail = ("Sans réponse" if unanswered else f"Confiance faible ({w['confidence']:.2f})") + \
+            f" · {w['count']} fois"
+        items.append({"key": key, "query": w["query"], "sheet": "", "detail": detail, "expected": "",
+                      "ts": w["last"]})
+    return items

@@ -35,11 +35,18 @@ def partner_label(partners: dict[str, dict], partner: str) -> str:
     return str(partners.get(partner, {}).get("short") or partner)
 
 
-def partner_contact(partners: dict[str, dict], partner: str) -> str | None:
-    """The partner's national line for the public, or where to find the right one."""
+def partner_contact(partners: dict[str, dict], partner: str, sheet_id: str | None = None) -> str | None:
+    """The partner's national line for the public, or where to find the right one.
+
+    A partner's phone is shown only on the sheets it serves: `phone_not_for` in kb/partenaires.yaml lists the
+    sheets of that partner whose procedure another line handles (the ANTS line is not the ANTAI fines line).
+    """
     info = partners.get(partner, {})
     short = partner_label(partners, partner)
-    if info.get("phone"):
+    excluded = info.get("phone_not_for") or []
+    if isinstance(excluded, str):
+        excluded = [excluded]
+    if info.get("phone") and sheet_id not in {str(s) for s in excluded}:
         return f"Ligne {short} : {info['phone']}"
     if info.get("contact"):
         return str(info["contact"])

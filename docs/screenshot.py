@@ -1,8 +1,12 @@
-"""Regenerate docs/screenshot.png (the answer card for « immatriculer un véhicule ») and docs/screenshot-gap.png (a
-request with no sheet, « faire une procuration de vote » : where to direct) on the real index.
+"""Regenerate the README's screenshots at 1366×768 on the real index, in Debian's chromium:
 
-Same recipe as tests/test_browser.py (real server, Debian's chromium), but over `index/` built with the default
-model (`python -m indexer rebuild`). The searches it makes go to a throw-away database, not data/.
+- docs/screenshot.png: the counter-sheet card for « carte grise d'occasion » (first screen, no scrolling);
+- docs/screenshot-gap.png: a request with no sheet, « faire une procuration de vote » (where to direct, print);
+- docs/screenshot-print.png: the page printed for the citizen from that card, two documents ticked on screen.
+
+Same recipe as tests/test_browser.py (real server), but over `index/` built with the default model
+(`python -m indexer rebuild`). Searches go to a throw-away database, and the site's details are placeholders
+naming each field (a real site sets them once on the editors' page).
 
     python docs/screenshot.py
 """
@@ -17,11 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from app_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from assistant.site import Site, save_site  # noqa: E402
 
-QUERY = "immatriculer un véhicule"
-OUTPUT = ROOT / "docs" / "screenshot.png"
+VIEWPORT = {"width": 1366, "height": 768}
+A4 = {"width": 794, "height": 1123}  # 210 × 297 mm at 96 px per inch
+QUERY = "carte grise d'occasion"
 GAP_QUERY = "faire une procuration de vote"
-GAP_OUTPUT = ROOT / "docs" / "screenshot-gap.png"
+SITE = Site("France Services (exemple de configuration)", "Adresse du site, code postal, commune",
+            "Téléphone du site", "Jours et horaires d'ouverture du site")
 
 
 def main() -> int:
@@ -32,30 +39,43 @@ def main() -> int:
         print("pas d'index : lancer « python -m indexer rebuild » d'abord", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"INDEXER_INDEX": str(index), "INDEXER_KB": str(ROOT / "kb"),
+        save_site(SITE, Path(tmp) / "site.toml")
+        env = {"INDEXER_INDEX": str(index), "INDEXER_KB": str(ROOT / "kb"), "ASSISTANT_SITE": str(Path(tmp) / "site.toml"),
                "ASSISTANT_DB": str(Path(tmp) / "assistant.sqlite")}
         with streamlit_server(env, Path(tmp) / "streamlit.log", timeout=120) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                page = browser.new_page(viewport={"width": 1280, "height": 1600})
+                page = browser.new_page(viewport=VIEWPORT)
                 page.set_default_timeout(120_000)  # the first page load brings the model into memory
                 page.goto(url)
                 box = page.get_by_label("Rechercher une démarche")
                 box.fill(QUERY)
                 box.press("Enter")
-                expect(page.get_by_role("heading", name="Pièces à fournir")).to_be_visible()
-                expect(page.get_by_text("Cette fiche m'a permis de répondre ?")).to_be_visible()
-                page.wait_for_timeout(800)  # let fonts and icons settle
-                page.screenshot(path=str(OUTPUT))
+                expect(page.get_by_role("heading", level=2, name="Immatriculer un véhicule d'occasion",
+                                        exact=False)).to_be_visible()
+                page.get_by_role("tab", name="Pièces à fournir", exact=False).click()
+                for n in (0, 2):
+                    page.locator(".st-key-card [data-testid=stCheckbox]").nth(n).click()
+                    page.wait_for_timeout(600)
+                page.get_by_role("tab", name="Étapes", exact=False).click()
+                page.wait_for_timeout(1000)  # let fonts, icons and the print frame settle
+                page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
+                printed = page.frame_locator('iframe[title="Imprimer pour l\'usager"]').locator("#page")
+                handout = printed.get_attribute("srcdoc")
+
                 box.fill(GAP_QUERY)
                 box.press("Enter")
                 expect(page.get_by_text("Pas de fiche pour ce sujet").first).to_be_visible()
-                page.wait_for_timeout(800)
-                page.set_viewport_size({"width": 1280, "height": 900})
-                page.screenshot(path=str(GAP_OUTPUT))
+                page.wait_for_timeout(1000)
+                page.screenshot(path=str(ROOT / "docs" / "screenshot-gap.png"))
+
+                sheet = browser.new_page(viewport=A4)
+                sheet.set_content(handout)
+                sheet.emulate_media(media="print")
+                sheet.screenshot(path=str(ROOT / "docs" / "screenshot-print.png"), full_page=True)
             finally:
                 browser.close()
-    print(f"écrit : {OUTPUT.relative_to(ROOT)}, {GAP_OUTPUT.relative_to(ROOT)}")
+    print("écrit : docs/screenshot.png, docs/screenshot-gap.png, docs/screenshot-print.png")
     return 0
 
 

@@ -11,9 +11,10 @@ from indexer.build import BuildError, BuildReport, rebuild
 from indexer.embed import ModelError
 from indexer.store import StoreError
 
-from assistant import config, editorial, resources, signin
-from assistant.feedback import local_time
+from assistant import card, chrome, config, editorial, resources, signin
+from assistant.feedback import REASONS, local_time
 from assistant.sheetinfo import french_date
+from assistant.site import LABELS, Site, SiteError, load_site, save_site, site_path
 
 signin.require_editor()  # checked on the server at every run, even when the page's URL is typed
 
@@ -42,6 +43,90 @@ def rebuild_index() -> None:
             st.code("\n".join(str(p) for p in report.warnings), language=None)
 
 
+def site_form() -> None:
+    """The France Services site printed on every page given to citizens: set once, here."""
+    try:
+        site = load_site()
+    except SiteError as exc:
+        st.error(f"{exc} : corrigez le fichier ou enregistrez le formulaire pour le remplacer.")
+        site = Site()
+    if not site.configured:
+        st.warning("Coordonnées non renseignées : la page imprimée pour l'usager n'a pas de bloc « Votre France "
+                   "Services ».", icon=":material/warning:")
+    with st.form("site"):
+        values = {key: st.text_input(label, value=getattr(site, key), key=f"site-{key}", max_chars=200)
+                  for key, label in LABELS.items()}
+        if st.form_submit_button("Enregistrer les coordonnées", icon=":material/save:"):
+            if not values["name"].strip():
+                st.error("Le nom du site est obligatoire.")
+            else:
+                path = save_site(Site(**values))
+                st.success(f"Coordonnées enregistrées dans {path} : elles figurent sur les prochaines impressions.")
+
+
+def chart(frame: pd.DataFrame, x: str, y: str, kind: str = "bar", horizontal: bool = False, percent: bool = False):
+    """A Vega-Lite chart with French axis titles and labels never cut (long sheet titles included)."""
+    value = {"field": y, "type": "quantitative", "title": y, "axis": {"labelLimit": 0, "format": "d" if not percent
+                                                                    else ".0f"}}
+    category = {"field": x, "type": "nominal" if horizontal else "ordinal", "title": x,
+                "axis": {"labelLimit": 0, "labelAngle": 0 if horizontal else -40}}
+    if horizontal:
+        category["sort"] = "-x"
+    encoding = {"y": category, "x": value} if horizontal else {"x": category, "y": value}
+    spec = {"mark": {"type": kind, "tooltip": True, "color": "#000091", "point": kind == "line"} if kind == "line"
+            else {"type": kind, "tooltip": True, "color": "#000091"},
+            "encoding": encoding, "height": 40 + 28 * len(frame) if horizontal else 260,
+            "config": {"axis": {"labelFontSize": 12, "titleFontSize": 12}, "bar": {"discreteBandSize": 22}}}
+    st.vega_lite_chart(frame, spec)
+
+
+def worklist_tab(items: list[dict]) -> None:
+    st.header("Réponses probablement fausses", anchor=False)
+    st.caption("Avis négatifs des agents (avec la fiche qui aurait dû sortir), recherches sans réponse ou peu sûres. "
+               "Corrigez la fiche, ses mots-clés ou le glossaire, puis marquez l'élément comme traité.")
+    if not items:
+        st.success("Rien à traiter.", icon=":material/task_alt:")
+        return
+    for item in items[:30]:
+        with st.container(border=True):
+            text, button = st.columns([6, 2], vertical_alignment="center")
+            shown = f"« {item['query']} »" + (f" → {item['sheet']}" if item["sheet"] else "")
+            text.markdown(f"**{shown}**  \n{item['detail']} · {local_time(item['ts'])}")
+            button.button("Marquer comme traité", key=f"handled-{item['key']}", on_click=store.mark_handled,
+                          args=(item["key"],), help=f"Traité : {shown}")
+    if len(items) > 30:
+        st.caption(f"… et {len(items) - 30} autre(s) : traitez d'abord ceux-ci.")
+
+
+def preview_tab() -> None:
+    """A sheet on disk as the agent will see it after the rebuild, with its validation problems."""
+    st.header("Aperçu d'une fiche avant reconstruction", anchor=False)
+    paths = sorted({s.path for s in kb.sheets} | {p.path for p in kb.problems if p.path.endswith(".md")})
+    by_path = {s.path: s for s in kb.sheets}
+    path = st.selectbox("Fiche à prévisualiser", paths, index=None, key="preview",
+                        format_func=lambda p: f"{by_path[p].title} ({p})" if p in by_path else f"{p} (refusée)",
+                        placeholder="Choisir une fiche")
+    if path is None:
+        return
+    problems = [p for p in kb.problems if p.path == path]
+    if any(p.is_error for p in problems):
+        st.error("Cette fiche est refusée : elle ne sera pas servie tant que ces erreurs restent.")
+    if problems:
+        st.code("\n".join(str(p) for p in problems), language=None)
+    else:
+        st.success("Aucun problème de validation.")
+    if path in by_path:
+        titles = {s.id: s.title for s in kb.sheets}
+        card.answer_card(by_path[path], card.View(partners, 0, None, set(), load_site_quietly(), titles))
+
+
+def load_site_quietly():
+    try:
+        return load_site()
+    except SiteError:
+        return None
+
+
 def table(rows: list[dict], empty: str, **columns) -> None:
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, column_config=columns or None)
@@ -50,6 +135,7 @@ def table(rows: list[dict], empty: str, **columns) -> None:
 
 
 st.set_page_config(page_title="Rédaction · Assistant France Services", layout="wide")
+chrome.dress("Rechercher une démarche")
 st.title("Rédaction des fiches", anchor=False)
 with st.container(border=True):
     st.markdown("Après avoir modifié des fiches dans le dossier des fiches, reconstruisez l'index : seules les fiches "
@@ -71,7 +157,7 @@ rows = editorial.sheet_rows(kb, manifest.get("sheets", {}), partners, store.feed
 stale = editorial.stale_rows(rows)
 low = searcher.tuning.threshold() + LOW_CONFIDENCE_MARGIN
 weak = store.weak_queries(low)
-negative = store.negative_feedback()
+negative = store.negative_feedback_items()
 daily = store.daily()
 titles = {sid: sheet.title for sid, sheet in index.sheets.items()}
 searches = sum(d["searches"] for d in daily)
@@ -84,11 +170,23 @@ numbers[2].metric("Erreurs de validation", len(kb.errors))
 numbers[3].metric("Recherches", searches)
 numbers[4].metric("Taux de réponse", f"{answered / searches:.0%}" if searches else "–")
 
-sheets_tab, weak_tab, negative_tab, activity_tab = st.tabs(
-    ["Fiches", f"Sans réponse ({len(weak)})", f"Avis négatifs ({len(negative)})", "Activité"])
+titles_on_disk = {s.id: s.title for s in kb.sheets} | titles
+work = editorial.worklist(negative, weak, store.handled(), titles_on_disk, REASONS)
+sheets_tab, work_tab, weak_tab, negative_tab, activity_tab, preview, site_tab = st.tabs(
+    ["Fiches", f"À traiter ({len(work)})", f"Sans réponse ({len(weak)})", f"Avis négatifs ({len(negative)})",
+     "Activité", "Aperçu d'une fiche", "Votre site"])
+
+with work_tab:
+    worklist_tab(work)
+with preview:
+    preview_tab()
+with site_tab:
+    st.header("Coordonnées de votre France Services", anchor=False)
+    st.caption(f"Imprimées sur chaque page remise à l'usager. Fichier : {site_path()}.")
+    site_form()
 
 with sheets_tab:
-    st.subheader("Validation", anchor=False)
+    st.header("Validation", anchor=False)
     if kb.errors:
         st.error(f"{len(kb.errors)} erreur(s) : ces fiches sont refusées par la reconstruction.")
         st.code("\n".join(str(p) for p in kb.errors), language=None)
@@ -97,13 +195,13 @@ with sheets_tab:
     if kb.warnings:
         with st.expander(f"{len(kb.warnings)} avertissement(s)"):
             st.code("\n".join(str(p) for p in kb.warnings), language=None)
-    st.subheader("Fiches à revoir (plus de 12 mois)", anchor=False)
+    st.header("Fiches à revoir (plus de 12 mois)", anchor=False)
     table(stale, "Aucune fiche de plus de 12 mois.")
-    st.subheader("Toutes les fiches", anchor=False)
+    st.header("Toutes les fiches", anchor=False)
     table(rows, "Aucune fiche.", **{"Âge (jours)": st.column_config.NumberColumn(format="%d j")})
 
 with weak_tab:
-    st.subheader("Recherches sans réponse ou peu sûres", anchor=False)
+    st.header("Recherches sans réponse ou peu sûres", anchor=False)
     st.caption(f"Sans fiche proposée, ou avec une confiance inférieure à {low:.2f}, les plus fréquentes d'abord : "
                "une fiche, un mot-clé ou une entrée du glossaire manque peut-être. « Sujet hors champ » : la demande "
                "relève d'un sujet sans fiche déclaré dans hors-champ.yaml ; sinon, c'est peut-être un sujet à y ajouter.")
@@ -114,8 +212,10 @@ with weak_tab:
           "Aucune recherche sans réponse.")
 
 with negative_tab:
-    st.subheader("Avis négatifs", anchor=False)
-    table([{"Date": local_time(n["ts"]), "Fiche": titles.get(n["sheet"], n["sheet"]), "Raison": n["reason"],
+    st.header("Avis négatifs", anchor=False)
+    table([{"Date": local_time(n["ts"]), "Fiche": titles.get(n["sheet"], n["sheet"]),
+            "Raison": REASONS.get(n["reason"], n["reason"]),
+            "Aurait dû sortir": titles_on_disk.get(n["expected"] or "", n["expected"] or ""),
             "Commentaire": n["comment"] or "", "Recherche": n["query"]} for n in negative],
           "Aucun avis négatif.")
 
@@ -123,15 +223,15 @@ with activity_tab:
     if not daily:
         st.caption("Aucune recherche enregistrée pour l'instant.")
     else:
-        per_day = pd.DataFrame(daily).rename(columns={"day": "Jour"}).set_index("Jour")
-        st.subheader("Recherches par jour", anchor=False)
-        st.bar_chart(per_day["searches"].rename("Recherches"))
-        st.subheader("Taux de réponse par jour (%)", anchor=False)
-        rate = (per_day["answer_rate"] * 100).round(1).rename("Taux de réponse (%)")
-        (st.line_chart if len(rate) > 1 else st.bar_chart)(rate)  # a line needs two days to show
+        per_day = pd.DataFrame(daily).rename(columns={"day": "Jour", "searches": "Recherches"})
+        per_day["Taux de réponse (%)"] = (per_day["answer_rate"] * 100).round(1)
+        st.header("Recherches par jour", anchor=False)
+        chart(per_day, "Jour", "Recherches")
+        st.header("Taux de réponse par jour (%)", anchor=False)
+        chart(per_day, "Jour", "Taux de réponse (%)", "line" if len(per_day) > 1 else "bar", percent=True)
         top = store.top_sheets(10)
         if top:
-            st.subheader("Fiches les plus proposées", anchor=False)
+            st.header("Fiches les plus proposées", anchor=False)
             top_frame = pd.DataFrame([{"Fiche": titles.get(t["sheet"], t["sheet"]), "Réponses": t["count"]}
                                       for t in top])
-            st.bar_chart(top_frame, x="Fiche", y="Réponses", horizontal=True, sort="-Réponses")
+            chart(top_frame, "Fiche", "Réponses", horizontal=True)

@@ -36,7 +36,7 @@ def start(page=APP) -> AppTest:
 
 
 def search(at: AppTest, query: str) -> AppTest:
-    at.text_input(key="query").input(query).run()
+    at.text_input(key="q").input(query).run()
     assert not at.exception, at.exception
     return at
 
@@ -54,37 +54,80 @@ def texts(at: AppTest) -> str:
 def test_empty_page_invites_a_search(db):
     at = start()
     assert at.title[0].value == "Quelle démarche ?"
-    assert at.text_input(key="query").value == ""
-    assert "Tapez la demande" in at.caption[0].value
+    assert at.text_input(key="q").value == ""
+    assert "Tapez la demande" in texts(at)
 
 
 def test_answer_card(db):
     at = search(start(), "immatriculer un véhicule")
-    assert at.subheader[0].value == CARTE_GRISE
     shown = texts(at)
-    for part in ("##### En bref", "##### Étapes", "##### Pièces à fournir", "##### Coût", "##### Délais",
-                 "##### En cas de blocage", ":blue-badge[ANTS]", "Mis à jour le 1er novembre 2026"):
-        assert part in shown
+    assert "## " + CARTE_GRISE in shown
+    for part in ("### En bref", "### Pièces à fournir (3)", "### Coût", "### Délais", ":blue-badge[ANTS]",
+                 ":gray-badge[:material/description: Fiche guichet]", "Réponse sûre",
+                 "Mise à jour le 1er novembre 2026"):
+        assert part in shown, part
     assert "1. Se connecter au site de l'ANTS." in shown
     assert [c.label for c in at.checkbox] == ["Le certificat d'immatriculation barré par le vendeur",
                                              "Le code de cession remis par le vendeur",
                                              "Un justificatif de domicile de moins de 6 mois"]
     assert "service-public.fr/particuliers/vosdroits/F1050" in shown
-    assert at.caption[0].value.startswith("Réponse en ") and at.caption[0].value.endswith(" ms")
+    assert "Réponse en" not in shown and " ms" not in shown  # timings go to the logs, not to the agent
+    assert [t.label for t in at.tabs] == ["Étapes", "Pièces à fournir (3)", "Coût", "Délais", "Qui est concerné",
+                                          "Cas particuliers", "En cas de blocage", "Sources"]
     link = at.get("link_button")[0]
-    assert link.proto.url == "https://immatriculation.ants.gouv.fr"
-    handout = at.get("download_button")[0]
-    assert handout.proto.label == "Imprimer pour l'usager"
+    assert link.proto.url == "https://immatriculation.ants.gouv.fr" and link.proto.label == "Service en ligne"
+    assert not at.get("download_button")  # printing opens the browser's print, nothing to download
+    [frame] = printed(at)
+    assert "Imprimer pour l&#x27;usager" in frame or "Imprimer pour l'usager" in frame
+    assert "ants-carte-grise-occasion" not in shown  # internal ids are never shown
     assert not at.warning  # the sheet is recent: no staleness warning
+
+
+def printed(at: AppTest) -> list[str]:
+    """The HTML of the print buttons on the page (each holds the page it prints)."""
+    return [e.proto.srcdoc for e in at.get("iframe") if "print" in e.proto.srcdoc]
+
+
+def test_situation_words_are_highlighted_and_marked_on_tabs(db):
+    at = search(start(), "immatriculer un véhicule hérité de mon père")
+    shown = texts(at)
+    assert "Véhicule :orange-background[hérité] : joindre l'acte de décès." in shown
+    assert "Cas particuliers ★" in [t.label for t in at.tabs]
+
+
+def test_unsure_answer_says_so(db, monkeypatch):
+    from indexer.search import Ranker
+
+    monkeypatch.setattr(Ranker, "confidence", lambda self, features, mode: 0.35)  # answered, barely
+    at = search(start(), "immatriculer un véhicule")
+    assert "## " + CARTE_GRISE in texts(at)
+    assert "À vérifier" in texts(at) and "Réponse sûre" not in texts(at)
+
+
+def test_two_close_sheets_side_by_side(db, monkeypatch):
+    from assistant import glance
+
+    monkeypatch.setattr(glance, "CLOSE_RATIO", 0.7)  # in the tiny KB, carte Vitale and carte grise score 0.87 / 0.65
+    at = search(start(), "carte vitale perdue")
+    shown = texts(at)
+    assert "laquelle correspond à l'usager ?" in shown
+    assert not [line for line in shown.splitlines() if line.startswith("## Obtenir")]  # no card yet
+    assert [b.label for b in at.button if b.key.startswith("pick-")] == [
+        "Voir la fiche Obtenir ou remplacer sa carte Vitale", "Voir la fiche " + CARTE_GRISE]
+    at.button(key="pick-ants-carte-grise-occasion").click().run()
+    assert "## " + CARTE_GRISE in texts(at)
+    assert at.query_params["fiche"] == "ants-carte-grise-occasion"
 
 
 def test_no_answer(db):
     at = search(start(), "recette de la tarte aux pommes")
     assert "Aucune fiche ne correspond" in at.warning[0].value
-    assert not at.subheader  # no card
+    assert "## " not in texts(at)  # no card
     shown = texts(at)
-    assert "Peut-être :" in shown and "reformulez" in shown and "sigle" in shown
-    assert len(at.button) >= 1 and all(b.label == "Voir la fiche" for b in at.button)
+    assert "reformulez" in shown and "sigle" in shown
+    assert not [b for b in at.button if b.key.startswith("show-")]  # nothing scores near enough to be offered
+    [frame] = printed(at)
+    assert "recette de la tarte aux pommes" in frame and "Imprimer une page d" in frame
 
 
 def test_a_known_gap_says_where_to_direct(db, monkeypatch):
@@ -94,50 +137,84 @@ def test_a_known_gap_says_where_to_direct(db, monkeypatch):
     at = search(start(), "carte de séjour étudiant")
     assert "Pas de fiche pour ce sujet : Titre de séjour" in at.info[0].value
     assert "Orienter : Préfecture ou ANEF." in at.info[0].value
-    assert not at.warning and "Fiches proches, au cas où :" in texts(at)
+    assert not at.warning and "Fiches proches, au cas où" in texts(at)
+    [frame] = printed(at)
+    assert "Préfecture ou ANEF." in frame
 
 
 def test_clicking_a_candidate_shows_its_card(db):
-    at = search(start(), "immatriculer un véhicule")
-    at.button(key="show-cpam-carte-vitale").click().run()
-    assert at.subheader[0].value == "Obtenir ou remplacer sa carte Vitale"
-    assert "**" + CARTE_GRISE + "**" in texts(at)  # the best answer is now among the others
+    at = search(start(), "carte vitale perdue")
+    button = at.button(key="show-ants-carte-grise-occasion")
+    assert button.label == "Voir la fiche " + CARTE_GRISE  # a distinct name for each
+    button.click().run()
+    assert "## " + CARTE_GRISE in texts(at)
+    assert "Réponse sûre" not in texts(at)  # the agent chose it: the search's confidence does not apply
+    assert at.query_params["fiche"] == "ants-carte-grise-occasion"
+    assert "Voir la fiche Obtenir ou remplacer sa carte Vitale" in [b.label for b in at.button]
 
 
-def test_partner_filter(db):
+def test_stable_links_reopen_the_search_and_the_sheet(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["q"] = "carte vitale perdue"
+    at.query_params["fiche"] = "ants-carte-grise-occasion"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="q").value == "carte vitale perdue"
+    assert "## " + CARTE_GRISE in texts(at)  # the sheet the agent had opened, not the search's answer
+    only_sheet = AppTest.from_file(APP, default_timeout=30)
+    only_sheet.query_params["fiche"] = "caf-aide-logement"
+    only_sheet.run()
+    assert "## Demander une aide au logement" in texts(only_sheet)
+
+
+def test_partner_filter_says_it_is_on_and_offers_to_search_everywhere(db):
     at = start()
-    assert at.selectbox(key="partner").options == ["Tous les partenaires", "ANTS", "Assurance Maladie", "CAF"]
+    assert at.selectbox(key="partenaire").options == ["Tous les partenaires", "Partenaire : ANTS",
+                                                      "Partenaire : Assurance Maladie", "Partenaire : CAF"]
     search(at, "carte vitale perdue")
-    assert at.subheader[0].value == "Obtenir ou remplacer sa carte Vitale"
-    at.selectbox(key="partner").set_value("cpam").run()
-    assert at.subheader[0].value == "Obtenir ou remplacer sa carte Vitale"
-    badges = [m.value for m in at.markdown if "-badge[" in m.value]
-    assert badges == [":blue-badge[Assurance Maladie]"]  # no candidate from another partner
-    at.selectbox(key="partner").set_value("ants").run()
-    assert "Obtenir ou remplacer sa carte Vitale" not in texts(at)
-    badges = [m.value for m in at.markdown if "-badge[" in m.value]
-    assert badges and {b.split("[")[1] for b in badges} == {"ANTS]"}
+    at.selectbox(key="partenaire").set_value("cpam").run()
+    assert "Filtre actif : seulement les fiches Assurance Maladie." in texts(at)
+    at.selectbox(key="partenaire").set_value("caf").run()
+    assert "**Aucune fiche pour CAF** avec cette demande — chercher partout ?" in texts(at)
+    assert "## Obtenir ou remplacer" not in texts(at)
+    at.button(key="everywhere").click().run()
+    assert at.selectbox(key="partenaire").value is None
+    assert "## Obtenir ou remplacer sa carte Vitale" in texts(at)
+
+
+def test_recent_searches_of_the_session(db):
+    at = search(start(), "immatriculer un véhicule")
+    search(at, "carte vitale perdue")
+    assert [b.label for b in at.button if b.key.startswith("recent-")] == ["carte vitale perdue",
+                                                                          "immatriculer un véhicule"]
+    at.button(key="recent-1").click().run()
+    assert at.text_input(key="q").value == "immatriculer un véhicule"
+    assert "## " + CARTE_GRISE in texts(at)
 
 
 def test_search_logged_once_per_query_and_masked(db):
     at = search(start(), "immatriculer un véhicule, rappeler au 06 12 34 56 78")
     at.checkbox[0].check().run()
-    at.button(key="show-cpam-carte-vitale").click().run()
+    search(at, "carte vitale perdue")
+    at.button(key="show-ants-carte-grise-occasion").click().run()
     search(at, "recette de la tarte aux pommes")
     rows = stored(db, "searches")
     assert [(r["query"], r["answer"]) for r in rows] == [
         ("immatriculer un véhicule, rappeler au [TÉLÉPHONE]", "ants-carte-grise-occasion"),
+        ("carte vitale perdue", "cpam-carte-vitale"),
         ("recette de la tarte aux pommes", None),
     ]
-    assert 0.0 <= rows[1]["confidence"] <= 1.0
+    assert 0.0 <= rows[2]["confidence"] <= 1.0
 
 
-def test_checklist_starts_empty_for_each_new_search(db):
+def test_checklist_starts_empty_for_each_new_search_and_ticks_print_first(db):
     at = search(start(), "immatriculer un véhicule")
-    at.checkbox[0].check().run()
-    assert at.checkbox[0].value
+    at.checkbox[2].check().run()
+    assert at.checkbox[2].value
+    [frame] = printed(at)
+    assert frame.index("justificatif de domicile") < frame.index("certificat d&amp;#x27;immatriculation")
     search(at, "carte grise d'occasion")
-    assert at.subheader[0].value == CARTE_GRISE and not at.checkbox[0].value
+    assert "## " + CARTE_GRISE in texts(at) and not at.checkbox[2].value
 
 
 def test_positive_feedback_is_stored(db):
@@ -150,17 +227,46 @@ def test_positive_feedback_is_stored(db):
     assert dt.datetime.fromisoformat(row["ts"]).tzinfo is not None
 
 
-def test_negative_feedback_with_reason_and_masked_comment(db):
+def test_negative_feedback_asks_a_reason_and_the_expected_sheet(db):
     at = search(start(), "carte grise pour 1 85 05 78 006 084 36")
     at.button(key="no-ants-carte-grise-occasion").click().run()
-    at.radio(key="reason-ants-carte-grise-occasion").set_value("outdated")
+    assert at.radio(key="reason-ants-carte-grise-occasion").value is None  # nothing preselected
+    at.button(key="send-ants-carte-grise-occasion").click().run()
+    assert "Choisissez ce qui n'allait pas" in at.error[0].value and not stored(db, "feedback")
+    at.radio(key="reason-ants-carte-grise-occasion").set_value("wrong_sheet")
+    expected = at.selectbox(key="expected-ants-carte-grise-occasion")
+    assert expected.options == ["Demander une aide au logement (APL)", "Obtenir ou remplacer sa carte Vitale"]
+    expected.set_value("cpam-carte-vitale")
     at.text_area(key="comment-ants-carte-grise-occasion").input("le tarif a changé, usager joignable au 0612345678")
     at.button(key="send-ants-carte-grise-occasion").click().run()
-    assert not at.exception
+    assert not at.exception and "Merci" in at.success[0].value
     [row] = stored(db, "feedback")
     assert row["query"] == "carte grise pour [NIR]"
-    assert (row["useful"], row["reason"]) == (0, "outdated")
+    assert (row["useful"], row["reason"]) == (0, "wrong_sheet")
     assert row["comment"] == "le tarif a changé, usager joignable au [TÉLÉPHONE]"
+    with Store(db) as store:
+        assert store.expected_sheets() == {row["id"]: "cpam-carte-vitale"}
+
+
+def test_partner_phone_only_on_that_partners_sheets(tmp_path, monkeypatch):
+    amende = (TEST_KB / "ants" / "ants-carte-grise-occasion.md").read_text(encoding="utf-8")
+    amende = amende.replace("id: ants-carte-grise-occasion", "id: ants-amende").replace(
+        "Immatriculer un véhicule d'occasion", "Payer ou contester une amende")
+    kb = copy_kb(tmp_path / "kb", {"ants/ants-amende.md": amende})
+    partners = (kb / "partenaires.yaml").read_text(encoding="utf-8")
+    (kb / "partenaires.yaml").write_text(partners.replace(
+        "  website: https://ants.gouv.fr\n",
+        "  website: https://ants.gouv.fr\n  phone: \"34 00\"\n  phone_not_for: [ants-amende]\n"), encoding="utf-8")
+    build_index(kb, tmp_path / "index")
+    point_app_at(monkeypatch, tmp_path, kb, tmp_path / "index")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["fiche"] = "ants-carte-grise-occasion"
+    at.run()
+    assert ":material/call: Ligne ANTS : 34 00" in texts(at)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["fiche"] = "ants-amende"
+    at.run()
+    assert "## Payer ou contester une amende" in texts(at) and ":material/call:" not in texts(at)
 
 
 def test_sheet_html_is_shown_as_text_and_old_sheet_warned(tmp_path, monkeypatch):
@@ -168,7 +274,7 @@ def test_sheet_html_is_shown_as_text_and_old_sheet_warned(tmp_path, monkeypatch)
     build_index(kb, tmp_path / "index")
     point_app_at(monkeypatch, tmp_path, kb, tmp_path / "index")
     at = search(start(), "prime à la naissance")
-    assert at.subheader[0].value == "Demander la prime à la naissance"
+    assert "## Demander la prime à la naissance" in texts(at)
     assert any("<script>window.__pwned = 1</script>" in m.value for m in at.markdown)
     assert not any(m.proto.allow_html for m in [*at.markdown, *at.caption])
     assert "Fiche non vérifiée depuis plus de 12 mois" in at.warning[0].value
@@ -187,7 +293,7 @@ def test_rebuild_is_served_without_restart(tmp_path, kb, db):
     (kb / "caf" / "caf-prime-naissance.md").write_text(HTML_SHEET, encoding="utf-8")
     rebuild(kb, tmp_path / "index", HashEmbedder(), "hash")
     search(at, "prime à la naissance ")  # the same request, submitted again
-    assert at.subheader[0].value == "Demander la prime à la naissance"
+    assert "## Demander la prime à la naissance" in texts(at)
 
 
 def test_editors_page_renders(db):
@@ -208,8 +314,55 @@ def test_editors_page_renders(db):
     assert list(weak["Recherche"]) == ["recette de la tarte aux pommes"]
     assert list(weak["Sujet hors champ"]) == [""]
     assert list(negative["Raison"]) == ["incomplète"]
-    assert at.tabs[1].label == "Sans réponse (1)" and at.tabs[2].label == "Avis négatifs (1)"
-    assert len(at.get("vega_lite_chart")) == 3  # searches per day, answer rate, top sheets
+    assert [t.label for t in at.tabs] == ["Fiches", "À traiter (2)", "Sans réponse (1)", "Avis négatifs (1)",
+                                          "Activité", "Aperçu d'une fiche", "Votre site"]
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 3  # searches per day, answer rate, top sheets
+    assert all('"labelLimit": 0' in c.proto.spec for c in charts)  # long sheet titles are never cut
+
+
+def test_editors_worklist_items_can_be_marked_handled(db):
+    app = search(start(), "immatriculer un véhicule")
+    app.button(key="no-ants-carte-grise-occasion").click().run()
+    app.radio(key="reason-ants-carte-grise-occasion").set_value("wrong_sheet")
+    app.selectbox(key="expected-ants-carte-grise-occasion").set_value("cpam-carte-vitale")
+    app.button(key="send-ants-carte-grise-occasion").click().run()
+    search(app, "recette de la tarte aux pommes")
+    at = start(EDITORS_PAGE)
+    shown = texts(at)
+    assert "**« immatriculer un véhicule » → Immatriculer un véhicule d'occasion**" in shown
+    assert "aurait dû sortir : « Obtenir ou remplacer sa carte Vitale »" in shown
+    assert "Sans réponse · 1 fois" in shown
+    handled = [b for b in at.button if b.key.startswith("handled-")]
+    assert [b.label for b in handled] == ["Marquer comme traité"] * 2
+    handled[0].click().run()
+    assert at.tabs[1].label == "À traiter (1)"
+    assert "immatriculer un véhicule » →" not in texts(at)
+
+
+def test_editors_preview_a_sheet_before_rebuild(tmp_path, kb, db):
+    (kb / "caf" / "caf-prime-naissance.md").write_text(HTML_SHEET, encoding="utf-8")
+    at = start(EDITORS_PAGE)
+    preview = at.selectbox(key="preview")
+    preview.set_value(str(kb / "caf" / "caf-prime-naissance.md")).run()
+    shown = texts(at)
+    assert "## Demander la prime à la naissance" in shown  # the card as agents will see it, not yet served
+    assert "HTML brut" in at.code[-1].value  # with its validation problems
+
+
+def test_editors_set_the_site_printed_for_citizens(tmp_path, db, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_SITE", str(tmp_path / "data" / "site.toml"))
+    at = start(EDITORS_PAGE)
+    assert "Coordonnées non renseignées" in at.warning[0].value
+    at.text_input(key="site-name").input("France Services de Saint-Martin")
+    at.text_input(key="site-address").input("2 place de la Mairie")
+    at.text_input(key="site-phone").input("01 23 45 67 89")
+    at.text_input(key="site-hours").input("Lundi au vendredi, 9 h – 17 h")
+    at.button(key="FormSubmitter:site-Enregistrer les coordonnées").click().run()
+    assert "Coordonnées enregistrées" in at.success[-1].value
+    app = search(start(), "immatriculer un véhicule")
+    [frame] = printed(app)
+    assert "France Services de Saint-Martin" in frame and "01 23 45 67 89" in frame
 
 
 def test_editors_see_which_unanswered_searches_are_known_gaps(db, monkeypatch):
@@ -251,6 +404,11 @@ def test_sheet_helpers():
     assert partner_contact(partners, "ants") == "Ligne ANTS : 34 00"
     assert partner_contact(partners, "msa") == "Voir msa.fr."
     assert partner_contact(partners, "x") is None
+    partners["ants"]["phone_not_for"] = ["ants-amende"]
+    assert partner_contact(partners, "ants", "ants-amende") is None
+    assert partner_contact(partners, "ants", "ants-passeport") == "Ligne ANTS : 34 00"
+    partners["msa"] |= {"phone": "01", "phone_not_for": "msa-x"}
+    assert partner_contact(partners, "msa", "msa-x") == "Voir msa.fr."
     assert plain("[ANTS](https://ants.gouv.fr) et <https://caf.fr>") == "ANTS (https://ants.gouv.fr) et https://caf.fr"
 
 

@@ -37,7 +37,7 @@ def main() -> None:
         for round_ in range(args.rounds):
             for n, query in enumerate(QUERIES):
                 # A new text every round (same words, other case), so no round reuses a cached query vector.
-                box = at.text_input(key="query").input((str.lower, str.upper, str.title, str.capitalize)[round_ % 4](query))
+                box = at.text_input(key="q").input((str.lower, str.upper, str.title, str.capitalize)[round_ % 4](query))
                 started = time.perf_counter()
                 box.run()
                 if round_:

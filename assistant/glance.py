@@ -1,0 +1,182 @@
+"""What the agent takes in at a glance: how sure the answer is, which sheets are close, the citizen's situation words
+in the sheet, short summaries of long sections, links between sheets. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from indexer.search import Hit
+from indexer.text import STOPWORDS, fold, stem
+from rapidfuzz import fuzz
+
+SURE_MARGIN = 0.15  # above the answer threshold by this much (the editors' low-confidence margin)
+SURE_SCORE = 0.65  # the best sheet's own score must reach this: a calibrated confidence alone misses wrong answers
+CLOSE_RATIO = 0.85  # a second sheet scoring this close to the first: show both (neuf / occasion, CNI / Vitale)
+PLAUSIBLE_RATIO = 0.6  # candidates scoring below this share of the best one are noise
+PLAUSIBLE_FLOOR = 0.45  # and below this score, whatever the best one (a query about nothing in the KB)
+# On the labelled queries of tests/eval (dev, heldout_d/e/f; 723 answered, 29 wrongly), these flag 16 of the
+# 29 wrong answers "à vérifier" and 10 % of all answers; 8 wrong answers get the right sheet beside them.
+# `python docs/trust.py` recomputes these figures.
+
+
+@dataclass(frozen=True)
+class Trust:
+    sure: bool
+    label: str  # what the agent reads
+    detail: str  # what it means, in one sentence
+
+
+def _runner_up_ratio(hits: list[Hit]) -> float:
+    if len(hits) < 2 or hits[0].score <= 0:
+        return 0.0
+    return hits[1].score / hits[0].score
+
+
+def trust(confidence: float, threshold: float, hits: list[Hit]) -> Trust:
+    """The confidence of an answered search in words: sure only when calibrated confidence, the best sheet's own
+    score and its lead over the next sheet all agree."""
+    top = hits[0].score if hits else 0.0
+    if confidence >= threshold + SURE_MARGIN and top >= SURE_SCORE and _runner_up_ratio(hits) < CLOSE_RATIO:
+        return Trust(True, "Réponse sûre", "La demande correspond clairement à cette fiche.")
+    return Trust(False, "À vérifier",
+                 "La demande pourrait correspondre à une autre fiche : vérifiez le titre avec l'usager.")
+
+
+def close_pair(hits: list[Hit], answer: str | None) -> list[Hit]:
+    """Two sheets to offer side by side, or nothing: the runner-up scores almost as high as the answer."""
+    if answer is None or not hits or hits[0].id != answer:
+        return []
+    return hits[:2] if _runner_up_ratio(hits) >= CLOSE_RATIO else []
+
+
+def plausible(hits: list[Hit], best: float | None = None, limit: int = 3) -> list[Hit]:
+    """Candidates worth a look: near enough to the best score, at most `limit`."""
+    if not hits:
+        return []
+    top = best if best is not None else hits[0].score
+    return [h for h in hits if h.score >= max(PLAUSIBLE_FLOOR, PLAUSIBLE_RATIO * top)][:limit]
+
+
+# ---- situation words -------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
+_PROTECTED = re.compile(r"\[[^\]]*\]\([^)]*\)|<https?://[^>]*>|`[^`]*`|https?://\S+|:\w+-?\w*\[[^\]]*\]")
+
+
+def situation_words(query: str, title: str) -> set[str]:
+    """The query's meaningful words (folded) that the title does not already say: the citizen's situation."""
+    said = {stem(w) for w in _folded_words(title)}
+    return {w for w in _folded_words(query) if len(w) >= 4 and w not in STOPWORDS and stem(w) not in said}
+
+
+def _folded_words(text: str) -> list[str]:
+    return [fold(part) for m in _WORD.finditer(text) for part in re.split(r"['’-]", m.group(0)) if part]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Same word up to inflection: same stem, or one is the other plus at most two letters (hérité / héritée)."""
+    if stem(a) == stem(b):
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 5 and long_.startswith(short) and len(long_) - len(short) <= 2
+
+
+def _matches(word: str, wanted: set[str]) -> bool:
+    return _matches_any(word, frozenset(wanted))
+
+
+@lru_cache(maxsize=65536)  # the same words come back at every rerun of the card
+def _matches_any(word: str, wanted: frozenset[str]) -> bool:
+    parts = [fold(p) for p in re.split(r"['’-]", word) if p]
+    return any(len(p) >= 4 and any(_same_word(p, w) for w in wanted) for p in parts)
+
+
+def highlight(markdown: str, stems: set[str]) -> str:  # `stems`: situation_words()
+    """Mark the situation words in Markdown (`:orange-background[mot]`), never inside links, code or directives."""
+    if not stems:
+        return markdown
+    out, last = [], 0
+    for protected in _PROTECTED.finditer(markdown):
+        out.append(_mark(markdown[last:protected.start()], stems))
+        out.append(protected.group(0))
+        last = protected.end()
+    out.append(_mark(markdown[last:], stems))
+    return "".join(out)
+
+
+def _mark(text: str, stems: set[str]) -> str:
+    return _WORD.sub(lambda m: f":orange-background[{m.group(0)}]" if _matches(m.group(0), stems) else m.group(0),
+                     text)
+
+
+def mentions(markdown: str, stems: set[str]) -> bool:
+    """Does this text contain one of the situation words?"""
+    return bool(stems) and any(_matches(m.group(0), stems) for m in _WORD.finditer(_PROTECTED.sub(" ", markdown)))
+
+
+# ---- short summaries ------------------------------------------------------------------------------------------
+
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def blocks(markdown: str) -> list[tuple[str, str]]:
+    """A section as ("item" | "text", Markdown) blocks: list items and paragraphs, continuation lines joined."""
+    result: list[tuple[str, str]] = []
+    for line in markdown.splitlines():
+        if not line.strip():
+            result.append(("gap", ""))
+        elif _ITEM.match(line):
+            result.append(("item", _ITEM.sub("", line, count=1).strip()))
+        elif result and result[-1][0] in ("item", "text"):
+            result[-1] = (result[-1][0], f"{result[-1][1]} {line.strip()}")
+        else:
+            result.append(("text", line.strip()))
+    return [b for b in result if b[0] != "gap"]
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return re.sub(r"\s+\S*$", "", text[:limit]).rstrip(" ,;:") + " …"
+
+
+def summary(markdown: str, items: int = 2, limit: int = 110) -> tuple[list[str], int]:
+    """The first blocks of a section, each cut to `limit` characters, and how many blocks are left out."""
+    parts = [text for _, text in blocks(markdown)]
+    return [shorten(p, limit) for p in parts[:items]], max(0, len(parts) - items)
+
+
+# ---- links between sheets ----------------------------------------------------------------------------------------
+
+_REFERENCE = re.compile(r"(fiche\s+«\s*)([^»]{3,120}?)(\s*»)", re.IGNORECASE)
+
+
+def link_sheets(markdown: str, titles: dict[str, str], link) -> str:
+    """Turn « fiche « Titre » » mentions into links to that sheet (`link(sheet_id)` gives the URL).
+
+    The quoted words are matched against the sheet titles, tolerant of shortening ("espace privé MSA");
+    a mention that matches no title well stays plain text.
+    """
+    if "fiche" not in markdown.lower():
+        return markdown
+    candidates = tuple(sorted((sid, fold(title)) for sid, title in titles.items()))
+
+    def replace(m: re.Match) -> str:
+        best = _best_title(fold(m.group(2)), candidates)
+        return m.group(0) if best is None else f"{m.group(1)}[{m.group(2)}]({link(best)}){m.group(3)}"
+
+    return _REFERENCE.sub(replace, markdown)
+
+
+@lru_cache(maxsize=4096)
+def _best_title(wanted: str, candidates: tuple[tuple[str, str], ...]) -> str | None:
+    best, score = None, 0.0
+    for sid, title in candidates:
+        s = max(fuzz.token_set_ratio(wanted, title), fuzz.partial_ratio(wanted, title) - 5)
+        if s > score:
+            best, score = sid, s
+    return best if score >= 80 else None
