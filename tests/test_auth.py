@@ -267,7 +267,7 @@ def run(page: str, secrets: dict | None = None) -> AppTest:
 
 def test_without_sign_in_this_machine_works_as_before_and_says_so(app_env):
     at = run(APP)
-    assert at.text_input(key="query") is not None
+    assert at.text_input(key="q") is not None
     assert any("Mode local, sans connexion" in c.value for c in at.sidebar.caption)
 
 
@@ -312,7 +312,7 @@ def test_without_sign_in_a_request_through_a_proxy_gets_nothing(app_env, monkeyp
     real = streamlit.get_option
     monkeypatch.setattr(streamlit, "get_option", lambda key: "127.0.0.1" if key == "server.address" else real(key))
     monkeypatch.setattr(streamlit, "context", Context({"Host": "127.0.0.1:8501"}))
-    assert run(APP).text_input(key="query") is not None  # straight from this machine
+    assert run(APP).text_input(key="q") is not None  # straight from this machine
     monkeypatch.setattr(streamlit, "context", Context({"Host": "127.0.0.1:8501", "X-Forwarded-For": "203.0.113.9"}))
     at = run(APP)
     assert "ne sert que le poste où il tourne" in at.error[0].value and not at.text_input

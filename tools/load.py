@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools.pgtemp import TempPostgres, free_port  # noqa: E402
+from assistant.card import SEARCH_LABEL  # noqa: E402  (the search box is found by its label)
 
 APP = ROOT / "assistant_app.py"
 EVAL_SETS = sorted((ROOT / "tests" / "eval").glob("heldout*.jsonl"))
@@ -158,8 +159,8 @@ class Session:
             if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 element = msg.delta.new_element
                 what = element.WhichOneof("type")
-                if what == "text_input" and (not self.box_id or element.text_input.id.endswith("-query")):
-                    self.box_id = self.box_id or element.text_input.id
+                if what == "text_input" and element.text_input.label == SEARCH_LABEL:
+                    self.box_id = element.text_input.id
                 elif what == "exception":
                     self.exceptions.append(element.exception.message)
                 elif what in ("heading", "markdown"):
