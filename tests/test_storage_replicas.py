@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 
 from indexer.build import rebuild
@@ -68,6 +69,8 @@ def test_two_replicas_share_the_store_and_follow_a_rebuild(tmp_path, postgres_ur
     import streamlit as st
 
     st.cache_resource.clear()
+    # AppTest leaves the page it ran as __main__, which processes spawned later (the load tool's) would run again.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     page = AppTest.from_file(EDITORS_PAGE, default_timeout=60).run()
     assert not page.exception, page.exception
     searches = next(m for m in page.metric if m.label == "Recherches")
