@@ -65,6 +65,8 @@ def search_page() -> None:
         others = [hit for hit in result.results if hit.id != sheet.id]
         card.candidates(others, partners, "Autres fiches possibles")
     timer.caption(f"Réponse en {(time.perf_counter() - started) * 1000:.0f} ms")
+    if note := resources.dense_note(searcher, result):  # the model is still loading: keyword results meanwhile
+        st.caption(note)
 
 
 st.set_page_config(page_title="Assistant France Services", page_icon=":material/support_agent:", layout="centered")

@@ -57,7 +57,7 @@ def main() -> None:
     prepared = []
     for q in (q for f in args.files for q in load_queries(f)):
         analysis = ranker.analyzer.analyze(q.query)
-        prepared.append((q, analysis, searcher.embedder.encode([analysis.dense_text])[0]))
+        prepared.append((q, analysis, searcher.embedder.encode_query(analysis.dense_text)))
     in_scope = sum(1 for q, _, _ in prepared if q.expected)
 
     best = {k: getattr(Tuning(), k) for k in GRID}
