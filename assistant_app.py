@@ -161,6 +161,8 @@ def answer(searcher, store, partners: dict[str, dict], query: str, partner: str 
         others = [hit for hit in hits if hit.id != sheet.id]
         card.candidates(glance.plausible(others, hits[0].score if hits else None), partners,
                         "Autres fiches possibles")
+    if note := resources.dense_note(searcher, result):  # the model is still loading: keyword results meanwhile
+        st.caption(note)
 
 
 # The icon is drawn here: a ":material/…:" or emoji icon would be fetched from an outside server by the browser.

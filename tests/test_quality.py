@@ -25,12 +25,12 @@ def reports(real_index):
 
 @pytest.mark.parametrize("name, floors, most_unanswered", [
     ("dev", {"hit@1": 0.97, "hit@5": 0.99, "mrr@10": 0.98, "oos_rejected": 0.92}, 0.015),
-    ("dev_extra", {"hit@1": 0.86, "hit@5": 0.97, "mrr@10": 0.9, "oos_rejected": 0.92}, 0.04),
-    ("heldout", {"hit@1": 0.9, "hit@5": 0.98, "mrr@10": 0.93, "oos_rejected": 0.94}, 0.03),
-    ("heldout_b", {"hit@1": 0.92, "hit@5": 0.99, "mrr@10": 0.94, "oos_rejected": 0.95}, 0.025),
-    ("heldout_c", {"hit@1": 0.9, "hit@5": 0.98, "mrr@10": 0.94, "oos_rejected": 0.88}, 0.025),
-    ("heldout_d", {"hit@1": 0.92, "hit@5": 0.99, "mrr@10": 0.95, "oos_rejected": 0.88}, 0.02),
-    ("heldout_e", {"hit@1": 0.92, "hit@5": 0.99, "mrr@10": 0.94, "oos_rejected": 0.93}, 0.025),
+    ("dev_extra", {"hit@1": 0.88, "hit@5": 0.97, "mrr@10": 0.92, "oos_rejected": 0.9}, 0.03),
+    ("heldout", {"hit@1": 0.91, "hit@5": 0.98, "mrr@10": 0.94, "oos_rejected": 0.93}, 0.025),
+    ("heldout_b", {"hit@1": 0.92, "hit@5": 0.99, "mrr@10": 0.95, "oos_rejected": 0.95}, 0.025),
+    ("heldout_c", {"hit@1": 0.91, "hit@5": 0.98, "mrr@10": 0.94, "oos_rejected": 0.88}, 0.025),
+    ("heldout_d", {"hit@1": 0.94, "hit@5": 0.99, "mrr@10": 0.96, "oos_rejected": 0.88}, 0.015),
+    ("heldout_e", {"hit@1": 0.92, "hit@5": 0.99, "mrr@10": 0.95, "oos_rejected": 0.91}, 0.02),
     ("heldout_f", {"hit@1": 0.91, "hit@5": 0.99, "mrr@10": 0.94, "oos_rejected": 0.89}, 0.02),
 ])
 def test_hybrid_quality_floors(reports, name, floors, most_unanswered):
@@ -38,6 +38,15 @@ def test_hybrid_quality_floors(reports, name, floors, most_unanswered):
     for metric, floor in floors.items():
         assert report[metric] >= floor, f"{name} {metric} = {report[metric]} < {floor}"
     assert report["in_scope_unanswered"] <= most_unanswered
+
+
+@pytest.mark.parametrize("name, floor", [
+    ("dev", 0.83), ("dev_extra", 0.67), ("heldout", 0.85), ("heldout_b", 0.69), ("heldout_c", 0.75),
+    ("heldout_d", 0.78), ("heldout_e", 0.74), ("heldout_f", 0.74),
+])
+def test_dense_retrieval_alone_understands_french(reports, name, floor):
+    """multilingual-e5-small alone (MiniLM, the default before 0.3.0, was at 0.51-0.64 on the held-out sets)."""
+    assert reports[(name, "dense")]["hit@1"] >= floor
 
 
 @pytest.mark.parametrize("name", SETS)

@@ -24,12 +24,12 @@ from sklearn.linear_model import LogisticRegression
 from indexer.evaluate import evaluate, format_table, load_queries
 from indexer.search import Searcher, Tuning
 
-GRID = {
+GRID = {  # w_head stays 1: multiplying every weight by the same factor changes no ranking
     "rrf_k": [2, 5, 10],
-    "w_head": [0.5, 1.0],
-    "w_body": [0.0, 0.4, 0.7, 1.0],
+    "w_head": [1.0],
+    "w_body": [0.4, 0.7, 1.0],
     "w_full": [0.0, 0.5, 1.0],
-    "w_dense": [0.0, 0.2, 0.4, 0.7],
+    "w_dense": [0.2, 0.4, 0.7, 1.0, 1.5],
     "expansion_weight": [0.8, 1.0],
 }
 FEATURES = {
@@ -57,10 +57,11 @@ def main() -> None:
     prepared = []
     for q in (q for f in args.files for q in load_queries(f)):
         analysis = ranker.analyzer.analyze(q.query)
-        prepared.append((q, analysis, searcher.embedder.encode([analysis.dense_text])[0]))
+        prepared.append((q, analysis, searcher.embedder.encode_query(analysis.dense_text)))
     in_scope = sum(1 for q, _, _ in prepared if q.expected)
 
     best = {k: getattr(Tuning(), k) for k in GRID}
+    _remember_lexical_scores(ranker)
     if not args.no_grid:
         results = []
         for values in itertools.product(*GRID.values()):
@@ -94,6 +95,19 @@ def main() -> None:
         fitted = Searcher(args.index, tuning=dataclasses.replace(Tuning(), **best, decision=tuple(decision)))
         print()
         print(format_table([evaluate(fitted, load_queries(f), "hybrid", Path(f).stem) for f in args.evaluate]))
+
+
+def _remember_lexical_scores(ranker) -> None:
+    """BM25 scores depend on the query and the expansion weight only: compute them once for the whole grid."""
+    compute, memo = ranker.lexical_scores, {}
+
+    def remembered(bm25, analysis):
+        key = (id(bm25), id(analysis), ranker.tuning.expansion_weight)
+        if key not in memo:
+            memo[key] = compute(bm25, analysis)
+        return memo[key]
+
+    ranker.lexical_scores = remembered
 
 
 def _threshold(p: np.ndarray, y: np.ndarray, max_unanswered: float, min_rejected: float) -> float:
