@@ -41,9 +41,9 @@ def searcher() -> Searcher:
     st.stop()
 
 
-def dense_note(searcher: Searcher, result: Result) -> str | None:
+def dense_note(searcher: Searcher, result: Result | None) -> str | None:
     """A discreet word when a search was answered by keywords only because the model is not ready (or failed)."""
-    if result.mode != "lexical":
+    if result is None or result.mode != "lexical":
         return None
     if searcher.model_error is not None:
         return f"Recherche sémantique indisponible ({searcher.model_error}) : résultats par mots-clés."
