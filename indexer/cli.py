@@ -15,6 +15,7 @@ from pathlib import Path
 
 DEFAULT_KB = os.environ.get("INDEXER_KB", "kb")
 DEFAULT_INDEX = os.environ.get("INDEXER_INDEX", "index")
+DEFAULT_FICHES = os.environ.get("INDEXER_FICHES", "fiches")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after parsing so that `--help` stays instant.
     from indexer.build import BuildError
     from indexer.embed import ModelError
+    from indexer.fiches_corpus import FeedError
     from indexer.store import StoreError
 
     try:
@@ -37,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreError, ModelError) as exc:
         print(f"échec : {exc}", file=sys.stderr)
         return 3
+    except FeedError as exc:
+        print(f"échec : {exc} ; fiches et index inchangés", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -46,14 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("rebuild", help="valider les fiches et reconstruire l'index (seules les fiches modifiées sont ré-encodées)")
-    _kb(p), _index(p), _model(p)
+    _kb(p), _index(p), _model(p), _fiches(p)
     p.add_argument("--wait", type=float, default=60.0, help="secondes d'attente si une autre reconstruction tourne (défaut 60)")
     p.add_argument("--quiet", action="store_true", help="sans barre de progression")
     p.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")
     p.set_defaults(func=cmd_rebuild)
 
+    p = sub.add_parser("import-fiches", help="importer les fiches officielles service-public.fr (zip « vos droits » ou "
+                                             "dossier de F*.xml) et reconstruire l'index avec elles")
+    p.add_argument("path", help="vosdroits-latest.zip ou un dossier de F*.xml (particuliers)")
+    _kb(p), _index(p), _model(p), _fiches(p)
+    p.add_argument("--wait", type=float, default=60.0, help="secondes d'attente si une autre reconstruction tourne (défaut 60)")
+    p.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    p.set_defaults(func=cmd_import_fiches)
+
     p = sub.add_parser("validate", help="vérifier toutes les fiches (fichier:ligne pour chaque problème)")
-    _kb(p)
+    _kb(p), _fiches(p)
     p.add_argument("--strict", action="store_true", help="échouer aussi sur les avertissements")
     p.set_defaults(func=cmd_validate)
 
@@ -62,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5)
     p.add_argument("--partner", help="limiter à un partenaire (ex. caf)")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    _source(p)
     p.add_argument("--json", action="store_true", help="sortie JSON ; avec QUERY « - », une requête par ligne sur l'entrée")
     p.add_argument("query", nargs="+", help="la question, ou « - » pour lire une requête par ligne")
     p.set_defaults(func=cmd_search)
@@ -80,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     _index(p)
     p.add_argument("file", nargs="+", help="fichier(s) .jsonl : {\"query\": …, \"expected\": [ids]}")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="all")
+    _source(p)
     p.add_argument("--misses", action="store_true", help="lister les échecs")
     p.add_argument("--sweep", action="store_true",
                    help="hors champ rejeté / dans le champ sans réponse pour d'autres seuils de réponse")
@@ -97,6 +112,16 @@ def _kb(p):
     p.add_argument("--kb", default=DEFAULT_KB, help=f"dossier des fiches (défaut {DEFAULT_KB})")
 
 
+def _fiches(p):
+    p.add_argument("--fiches", default=DEFAULT_FICHES,
+                   help=f"dossier du corpus de fiches officielles importé (défaut {DEFAULT_FICHES})")
+
+
+def _source(p):
+    p.add_argument("--source", choices=("all", "sheets", "fiches"), default="all",
+                   help="fiches du guichet (sheets), fiches officielles (fiches) ou les deux (all, défaut)")
+
+
 def _index(p):
     p.add_argument("--index", default=DEFAULT_INDEX, help=f"dossier de l'index (défaut {DEFAULT_INDEX})")
 
@@ -110,7 +135,8 @@ def cmd_rebuild(args) -> int:
     from indexer.build import rebuild
 
     report = rebuild(args.kb, args.index, None, args.model,
-                     progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait, force=args.force)
+                     progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait, force=args.force,
+                     fiches_dir=args.fiches)
     for problem in report.warnings:
         print(problem, file=sys.stderr)
     if report.up_to_date:
@@ -118,15 +144,38 @@ def cmd_rebuild(args) -> int:
         return 0
     if report.removed_leftovers:
         print(f"restes d'une reconstruction interrompue supprimés : {', '.join(report.removed_leftovers)}", file=sys.stderr)
-    print(f"index {args.index} : version {report.build_id}, {report.sheets} fiches, {report.chunks} passages "
+    print(f"index {args.index} : version {report.build_id}, {report.sheets} fiches"
+          + (f" et {report.fiches} fiches officielles" if report.fiches else "")
+          + f", {report.chunks} passages "
           f"({report.embedded} encodés, {report.chunks - report.embedded} repris du cache) en {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_import_fiches(args) -> int:
+    from indexer.fiches_import import import_fiches
+
+    report = import_fiches(args.path, args.fiches, args.kb, args.index, None, args.model,
+                           progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait)
+    for line in report.lines()[1:]:
+        print(line, file=sys.stderr)
+    print(report.lines()[0] + f" (corpus {args.fiches})")
+    build = report.build
+    if build.up_to_date:
+        print(f"index {args.index} déjà à jour : version {build.build_id}")
+    else:
+        print(f"index {args.index} : version {build.build_id}, {build.sheets} fiches et {build.fiches} fiches "
+              f"officielles, {build.chunks} passages ({build.embedded} encodés, {build.chunks - build.embedded} "
+              f"repris du cache) en {build.seconds:.1f} s")
     return 0
 
 
 def cmd_validate(args) -> int:
     from indexer.kb import load_kb
 
+    from indexer.fiches_fresh import stale_citations
+
     kb = load_kb(args.kb)
+    kb.problems.extend(stale_citations(kb, args.fiches))
     for problem in kb.problems:
         print(problem, file=sys.stderr)
     errors, warnings = len(kb.errors), len(kb.warnings)
@@ -145,7 +194,7 @@ def cmd_search(args) -> int:
     for query in queries:
         if not query:
             continue
-        result = searcher.search(query, top=args.top, partner=args.partner, mode=args.mode)
+        result = searcher.search(query, top=args.top, partner=args.partner, mode=args.mode, source=args.source)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -156,7 +205,10 @@ def cmd_search(args) -> int:
 def _print_result(result, searcher) -> None:
     if result.answer:
         sheet = searcher.sheet(result.answer)
-        print(f"Réponse : {sheet.title} [{result.answer}] (confiance {result.confidence:.2f})")
+        label = "fiche officielle service-public.fr" if sheet.is_fiche else "fiche du guichet"
+        print(f"Réponse ({label}) : {sheet.title} [{result.answer}] (confiance {result.confidence:.2f})")
+        if sheet.is_fiche:
+            print(f"  {' › '.join(sheet.breadcrumb)} · vérifiée le {sheet.updated} · {sheet.source_url}")
         for n, step in enumerate(sheet.steps, 1):
             print(f"  {n}. {step}")
     elif result.redirect:
@@ -166,7 +218,8 @@ def _print_result(result, searcher) -> None:
     if result.results:
         print("Fiches proches :")
     for n, hit in enumerate(result.results, 1):
-        print(f"  {n}. {hit.score:.4f}  {hit.id}  ({hit.partner}) {hit.title}")
+        kind = "officielle" if hit.kind == "fiche" else "guichet"
+        print(f"  {n}. {hit.score:.4f}  {hit.id}  [{kind}] ({hit.partner}) {hit.title}")
 
 
 def cmd_new(args) -> int:
@@ -218,7 +271,7 @@ def cmd_eval(args) -> int:
     for file in args.file:
         queries = load_queries(file)
         for mode in modes:
-            reports.append(evaluate(searcher, queries, mode, name=Path(file).stem))
+            reports.append(evaluate(searcher, queries, mode, name=Path(file).stem, source=args.source))
     if args.json:
         print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=1))
     else:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.embed import Embedder, make_embedder
+from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
@@ -24,6 +25,7 @@ from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
 from indexer.text import tokens
 
 MODES = ("hybrid", "dense", "lexical")
+SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, the official fiches only
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,11 @@ class Hit:
     score: float
     section: str
     passage: str
+    kind: str = "sheet"  # "sheet" (counter sheet) or "fiche" (official service-public.fr fiche, id Fxxxx)
 
     def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "partner": self.partner, "score": round(self.score, 4),
-                "section": self.section}
+        return {"id": self.id, "kind": self.kind, "title": self.title, "partner": self.partner,
+                "score": round(self.score, 4), "section": self.section}
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Result:
     analysis: Analysis | None = None
     timings: dict[str, float] = field(default_factory=dict)
     off_topic: OffTopic | None = None  # a known gap of the KB the query is about (kb/hors-champ.yaml)
+    answer_kind: str = ""  # "sheet" or "fiche" when there is an answer
 
     @property
     def redirect(self) -> OffTopic | None:
@@ -94,9 +98,10 @@ class Result:
 class Ranker:
     """Pure ranking over one loaded build."""
 
-    def __init__(self, index: LoadedIndex, tuning: Tuning = Tuning()):
+    def __init__(self, index: LoadedIndex, tuning: Tuning = Tuning(), fiches: LoadedIndex | None = None):
         self.index = index
         self.tuning = tuning
+        self.fiches = Ranker(fiches, tuning) if fiches is not None else None  # the official fiches' tier
         lexicon = index.lexicon
         gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
                         for t in lexicon.get("off_topics", [])])
@@ -149,7 +154,7 @@ class Ranker:
         for sid in order:
             sheet, chunk = self.index.sheets[sid], self.index.chunks[best_chunk[sid]] if sid in best_chunk else {}
             hits.append(Hit(sid, sheet.title, sheet.partner, fused[sid], chunk.get("section", ""),
-                            chunk.get("passage", "")))
+                            chunk.get("passage", ""), sheet.kind))
         if not order:
             return hits, 0.0, {}
         cosine = self.cosine(query_vector, order[0]) if query_vector is not None else None
@@ -252,23 +257,54 @@ class Ranker:
 
 
 def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, partner: str | None = None,
-              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None) -> Result:
-    """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query."""
+              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None, source: str = "all") -> Result:
+    """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query over the counter sheets and,
+    when the build has them, the official fiches (policy: indexer/fiches_rank.py)."""
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
+    if source not in SOURCES:
+        raise ValueError(f"source inconnue {source!r} : {', '.join(SOURCES)}")
     started = time.perf_counter()
     analysis = ranker.analyzer.analyze(query)
     analysed = time.perf_counter()
     vector = None
     if mode != "lexical" and analysis.dense_text.strip():
-        vector = encode(analysis.dense_text) if encode else embedder.encode([analysis.dense_text])[0]
+        vector = encode(analysis.dense_text) if encode else _query_vector(embedder, analysis.dense_text)
     embedded = time.perf_counter()
-    hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
-    answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
+    hits, confidence = [], 0.0
+    if source != "fiches":
+        hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
+    tier = ranker.fiches
+    if tier is None or source == "sheets":
+        answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
+        kind = "sheet" if answer else ""
+    else:
+        fiche_hits, fiche_confidence, _ = tier.rank(tier.analyzer.analyze(query), vector, mode, top, partner)
+        decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence, FICHE_THRESHOLDS[mode],
+                           lambda sid: _cited(ranker, sid), top)
+        answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
-    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic)
+    return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic,
+                  kind)
+
+
+def _query_vector(embedder: Embedder, text: str) -> np.ndarray:
+    """A query's vector: the embedder's query encoding when it has one (e.g. "query: " models), else `encode`."""
+    encode_query = getattr(embedder, "encode_query", None)
+    return encode_query([text])[0] if encode_query else embedder.encode([text])[0]
+
+
+def _cited(ranker: Ranker, sheet_id: str) -> list[Hit]:
+    """The official fiches a counter sheet's sources cite, as results (those present in the fiche tier)."""
+    sheet, fiches = ranker.index.sheets.get(sheet_id), ranker.fiches.index.sheets
+    hits = []
+    for fid in cited_fiches(sheet.sources if sheet else []):
+        if fid in fiches:
+            fiche = fiches[fid]
+            hits.append(Hit(fid, fiche.title, fiche.partner, 0.0, "", fiche.description, "fiche"))
+    return hits
 
 
 class Searcher:
@@ -296,9 +332,11 @@ class Searcher:
             return ranker
         with self._lock:
             if self._ranker is None or self._ranker.index.build_id != build_id:
-                index = load_build(self.store.current_path())
+                path = self.store.current_path()
+                index = load_build(path)
                 self._check_model(index)
-                self._ranker = Ranker(index, self.tuning)
+                fiches = load_build(path / FICHES_TIER) if (path / FICHES_TIER).is_dir() else None
+                self._ranker = Ranker(index, self.tuning, fiches)
             return self._ranker
 
     def _check_model(self, index: LoadedIndex) -> None:
@@ -314,9 +352,10 @@ class Searcher:
         self.refresh()
         return self._embedder
 
-    def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid") -> Result:
+    def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid",
+               source: str = "all") -> Result:
         ranker = self.refresh()
-        return run_query(ranker, self._embedder, query, top, partner, mode, self._encode)
+        return run_query(ranker, self._embedder, query, top, partner, mode, self._encode, source)
 
     def known_gap(self, query: str) -> OffTopic | None:
         """The known gap of the KB (kb/hors-champ.yaml) a query is about, without searching."""
@@ -330,7 +369,17 @@ class Searcher:
         return list(self.index.sheets.values())
 
     def sheet(self, sheet_id: str) -> Sheet | None:
-        return self.index.sheets.get(sheet_id)
+        """A counter sheet, or an official fiche (kind "fiche") by its service-public id."""
+        ranker = self.refresh()
+        found = ranker.index.sheets.get(sheet_id)
+        if found is None and ranker.fiches is not None:
+            found = ranker.fiches.index.sheets.get(sheet_id)
+        return found
+
+    def fiches(self) -> list[Sheet]:
+        """The official fiches of the serving build ([] when none was imported)."""
+        ranker = self.refresh()
+        return list(ranker.fiches.index.sheets.values()) if ranker.fiches is not None else []
 
     def partners(self) -> dict[str, dict]:
         return self.index.lexicon["partners"]
