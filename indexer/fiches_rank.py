@@ -1,8 +1,12 @@
 """Ranking policy over the two tiers: the counter sheets first, the official fiches under them. Pure.
 
 - A counter sheet answers (its decision is confident): it is the answer, and the official fiches its `sources`
-  cite come next, then the other sheets, then the other fiches.
-- Otherwise the best official fiche is the answer if the fiche tier's decision is confident.
+  cite come next, then the other sheets, then the other fiches. Two exceptions, where the best fiche is confident
+  and the sheet does not cite it: the query is about a known gap of the counter sheets (kb/hors-champ.yaml: no
+  sheet covers that subject), or the fiche's confidence exceeds the sheet's by more than `OVERRULE_MARGIN`
+  ("titre de séjour" is not the AME sheet's subject, even though that sheet says "sans titre de séjour").
+- Otherwise, when the best fiche is confident: the best sheet answers if it cites that fiche (the two agree),
+  else the fiche is the answer.
 - Otherwise there is no answer; the tier whose best result is the more confident is listed first.
 """
 
@@ -18,6 +22,7 @@ FICHE_ID = re.compile(r"/vosdroits/(F\d{1,6})(?:[/?#]|$)")
 # known-gap signal left out: the gaps are the counter sheets', often covered by a fiche). Chosen on
 # tests/eval/fiches_dev.jsonl and the out-of-scope questions of the tuning sets (see the README's fiches section).
 FICHE_THRESHOLDS = {"hybrid": 0.5, "lexical": 0.5, "dense": 0.5}
+OVERRULE_MARGIN = 0.2
 
 
 def cited_fiches(sources: list[str]) -> list[str]:
@@ -40,17 +45,23 @@ class Decision:
 
 def combine(sheet_hits: list, sheet_confidence: float, sheet_threshold: float,
             fiche_hits: list, fiche_confidence: float, fiche_threshold: float,
-            cited: Callable[[str], list], top: int) -> Decision:
+            cited: Callable[[str], list], top: int, known_gap: bool = False) -> Decision:
     """The two tiers' hits and confidences -> the answer and the results list.
 
-    `cited(sheet_id)` gives Hit objects for the fiches a sheet cites (found in the fiche tier), in its order."""
-    if sheet_hits and sheet_confidence >= sheet_threshold:
+    `cited(sheet_id)` gives Hit objects for the fiches a sheet cites (found in the fiche tier), in its order;
+    `known_gap`: the query is about a subject the counter sheets are known not to cover."""
+    fiche_ok = bool(fiche_hits) and fiche_confidence >= fiche_threshold
+    if sheet_hits:
         first = sheet_hits[0]
-        cites = [h for h in cited(first.id)]
-        cite_ids = {h.id for h in cites}
-        rest = [h for h in fiche_hits if h.id not in cite_ids]
-        return Decision(first.id, ([first] + cites + sheet_hits[1:] + rest)[:top], sheet_confidence, "sheet")
-    if fiche_hits and fiche_confidence >= fiche_threshold:
+        cites = cited(first.id)
+        agrees = fiche_ok and fiche_hits[0].id in {h.id for h in cites}
+        overruled = fiche_ok and not agrees and (known_gap or fiche_confidence > sheet_confidence + OVERRULE_MARGIN)
+        if (sheet_confidence >= sheet_threshold and not overruled) or agrees:
+            cite_ids = {h.id for h in cites}
+            rest = [h for h in fiche_hits if h.id not in cite_ids]
+            confidence = max(sheet_confidence, fiche_confidence if agrees else 0.0)
+            return Decision(first.id, ([first] + cites + sheet_hits[1:] + rest)[:top], confidence, "sheet")
+    if fiche_ok:
         return Decision(fiche_hits[0].id, (fiche_hits + sheet_hits)[:top], fiche_confidence, "fiche")
     if fiche_hits and (not sheet_hits or fiche_confidence > sheet_confidence):
         return Decision(None, (fiche_hits + sheet_hits)[:top], fiche_confidence, "")

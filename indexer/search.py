@@ -123,15 +123,22 @@ class Ranker:
         self.sheet_chunks: dict[str, list[int]] = {}
         for i, sid in enumerate(self.chunk_sheet):
             self.sheet_chunks.setdefault(sid, []).append(i)
+        # Array views for ranking thousands of documents (the official fiches) in a few milliseconds: documents in
+        # `head_ids` order (which is also the order of their chunks), each chunk's document, each document's partner.
+        self.ids = list(index.head_ids)
+        position = {sid: i for i, sid in enumerate(self.ids)}
+        self.chunk_owner = np.array([position[sid] for sid in self.chunk_sheet], dtype=np.int64)
+        self.partner_of = np.array([index.sheets[sid].partner for sid in self.ids], dtype=object)
 
     def rank(self, analysis: Analysis, query_vector: np.ndarray | None, mode: str, top: int,
              partner: str | None = None) -> tuple[list[Hit], float, dict[str, float]]:
         """Sheets best first, the confidence that the first one answers, and the features behind it."""
         t = self.tuning
-        allowed = {i for i, s in self.index.sheets.items() if partner is None or s.partner == partner}
-        rankings: list[tuple[float, dict[str, float]]] = []
-        best_chunk: dict[str, int] = {}  # the passage shown for each sheet
-        head: dict[str, float] = {}
+        n = len(self.ids)
+        allowed = np.ones(n, dtype=bool) if partner is None else self.partner_of == partner
+        rankings: list[tuple[float, np.ndarray]] = []  # per-document scores, 0 where the signal did not see it
+        best_chunk = np.full(n, -1, dtype=np.int64)  # the passage shown for each document
+        head = np.zeros(n, dtype=np.float32)
         if mode in ("hybrid", "lexical") and analysis.concepts:
             head = self._per_sheet(self.lexical_scores(self.index.head, analysis), allowed)
             full = self._per_sheet(self.lexical_scores(self.index.full, analysis), allowed)
@@ -145,37 +152,47 @@ class Ranker:
             dense_scores[ids[0][keep]] = np.maximum(scores[0][keep], 1e-6)
             rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk)))
 
-        fused: dict[str, float] = {}
+        # weighted reciprocal rank fusion; equal scores keep document order, equal fused scores go by id
+        fused = np.zeros(n, dtype=np.float64)
         for weight, scores in rankings:
-            for rank, sid in enumerate(sorted(scores, key=lambda s: -scores[s]), 1):
-                fused[sid] = fused.get(sid, 0.0) + weight / (t.rrf_k + rank)
-        order = sorted(fused, key=lambda s: (-fused[s], s))[:top]
+            seen = np.flatnonzero(scores > 0)
+            ranked = seen[np.argsort(-scores[seen], kind="stable")]
+            fused[ranked] += weight / (t.rrf_k + np.arange(1, len(ranked) + 1, dtype=np.float64))
+        candidates = np.flatnonzero(fused > 0)
+        if len(candidates) > top:
+            cutoff = np.partition(fused[candidates], len(candidates) - top)[len(candidates) - top]
+            candidates = candidates[fused[candidates] >= cutoff]
+        order = sorted(candidates.tolist(), key=lambda i: (-fused[i], self.ids[i]))[:top]
         hits = []
-        for sid in order:
-            sheet, chunk = self.index.sheets[sid], self.index.chunks[best_chunk[sid]] if sid in best_chunk else {}
-            hits.append(Hit(sid, sheet.title, sheet.partner, fused[sid], chunk.get("section", ""),
+        for i in order:
+            sid = self.ids[i]
+            sheet, chunk = self.index.sheets[sid], self.index.chunks[best_chunk[i]] if best_chunk[i] >= 0 else {}
+            hits.append(Hit(sid, sheet.title, sheet.partner, float(fused[i]), chunk.get("section", ""),
                             chunk.get("passage", ""), sheet.kind))
         if not order:
             return hits, 0.0, {}
-        cosine = self.cosine(query_vector, order[0]) if query_vector is not None else None
-        features = self.features(analysis, order[0], cosine, head.get(order[0], 0.0))
+        cosine = self.cosine(query_vector, hits[0].id) if query_vector is not None else None
+        features = self.features(analysis, hits[0].id, cosine, float(head[order[0]]))
         features["off_topic"] = 1.0 if analysis.off_topic else 0.0
         return hits, self.confidence(features, mode), features
 
-    def _per_sheet(self, scores: np.ndarray, allowed: set[str]) -> dict[str, float]:
-        return {sid: float(s) for sid, s in zip(self.index.head_ids, scores) if s > 0 and sid in allowed}
+    def _per_sheet(self, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        return np.where(allowed & (scores > 0), scores, 0).astype(np.float32)
 
-    def _per_chunk(self, scores: np.ndarray, allowed: set[str], best_chunk: dict[str, int]) -> dict[str, float]:
-        """Chunk scores -> each sheet's best chunk score; the first signal to see a sheet picks its passage."""
-        sheets: dict[str, float] = {}
-        argmax: dict[str, int] = {}
-        for i in np.flatnonzero(scores > 0):
-            sid = self.chunk_sheet[i]
-            if sid in allowed and scores[i] > sheets.get(sid, 0.0):
-                sheets[sid], argmax[sid] = float(scores[i]), int(i)
-        for sid, i in argmax.items():
-            best_chunk.setdefault(sid, i)
-        return sheets
+    def _per_chunk(self, scores: np.ndarray, allowed: np.ndarray, best_chunk: np.ndarray) -> np.ndarray:
+        """Chunk scores -> each document's best chunk score; the first signal to see a document picks its passage
+        (its first chunk with the best score)."""
+        chunks = np.flatnonzero(scores > 0)
+        chunks = chunks[allowed[self.chunk_owner[chunks]]]
+        owners, values = self.chunk_owner[chunks], scores[chunks]
+        best = np.zeros(len(self.ids), dtype=np.float32)
+        np.maximum.at(best, owners, values)
+        at_best = values == best[owners]
+        firsts, where = np.unique(owners[at_best], return_index=True)
+        picked = chunks[at_best][where]
+        unset = best_chunk[firsts] < 0
+        best_chunk[firsts[unset]] = picked[unset]
+        return best
 
     def lexical_scores(self, bm25, analysis: Analysis) -> np.ndarray:
         """BM25 summed over concepts; a concept scores its best alternative (typed, corrected or glossary).
@@ -281,7 +298,7 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     else:
         fiche_hits, fiche_confidence, _ = tier.rank(tier.analyzer.analyze(query), vector, mode, top, partner)
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence, FICHE_THRESHOLDS[mode],
-                           lambda sid: _cited(ranker, sid), top)
+                           lambda sid: _cited(ranker, sid), top, analysis.off_topic is not None)
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
