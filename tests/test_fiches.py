@@ -114,3 +114,52 @@ def test_cited_fiches_are_read_from_service_public_addresses():
                          "https://www.ameli.fr", "https://www.service-public.fr/particuliers/vosdroits/F1050",
                          "https://www.service-public.fr/particuliers/vosdroits/F12006?x=1",
                          "https://www.service-public.fr/particuliers/vosdroits/F12006123x"]) == ["F1050", "F12006"]
+
+
+class H:
+    def __init__(self, id):
+        self.id = id
+
+
+def ids(decision):
+    return [h.id for h in decision.results]
+
+
+def test_policy_a_confident_sheet_answers_and_its_closest_cited_fiche_comes_next():
+    from indexer.fiches_rank import combine
+
+    cites = {"s1": [H("F2"), H("F1")]}
+    decision = combine([H("s1"), H("s2")], 0.9, 0.3, [H("F1"), H("F9")], 0.95, 0.5,
+                       lambda sid: cites.get(sid, []), top=10)
+    assert (decision.answer, decision.tier) == ("s1", "sheet")
+    assert ids(decision) == ["s1", "F1", "s2", "F2", "F9"]
+
+
+def test_policy_fiche_answers_when_no_sheet_does_and_the_best_sheet_stays_second():
+    from indexer.fiches_rank import combine
+
+    decision = combine([H("s1"), H("s2")], 0.1, 0.3, [H("F1"), H("F9")], 0.8, 0.5, lambda sid: [], top=3)
+    assert (decision.answer, decision.tier, ids(decision)) == ("F1", "fiche", ["F1", "s1", "F9"])
+
+
+def test_policy_an_unconfident_sheet_citing_the_confident_fiche_answers():
+    from indexer.fiches_rank import combine
+
+    decision = combine([H("s1")], 0.1, 0.3, [H("F1")], 0.8, 0.5, lambda sid: [H("F1")], top=5)
+    assert (decision.answer, ids(decision), decision.confidence) == ("s1", ["s1", "F1"], 0.8)
+
+
+def test_policy_a_known_gap_lets_a_more_confident_uncited_fiche_overrule_the_sheet():
+    from indexer.fiches_rank import combine
+
+    args = ([H("s1")], 0.5, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [])
+    assert combine(*args, top=5, known_gap=True).answer == "F1"
+    assert combine(*args, top=5, known_gap=False).answer == "s1"
+    assert combine([H("s1")], 0.8, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5, known_gap=True).answer == "s1"
+
+
+def test_policy_nothing_confident_lists_sheets_first_without_answer():
+    from indexer.fiches_rank import combine
+
+    decision = combine([H("s1")], 0.1, 0.3, [H("F1")], 0.4, 0.5, lambda sid: [], top=5)
+    assert (decision.answer, ids(decision)) == (None, ["s1", "F1"])
