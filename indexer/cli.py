@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="mesurer reconstruction complète, reconstruction d'une fiche et recherche")
     _kb(p), _model(p)
     p.add_argument("--synthetic", type=int, default=0, help="ajouter une base synthétique de N fiches (ex. 10000)")
+    p.add_argument("--fiches", help="mesurer l'import d'un flux de fiches officielles (zip ou dossier de F*.xml) : "
+                                    "import, réimport après 1 %% de modifications, recherche, mémoire, taille")
     p.set_defaults(func=cmd_bench)
     return parser
 
@@ -289,5 +291,5 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from indexer.bench import run_bench
 
-    print(run_bench(args.kb, args.model, synthetic=args.synthetic))
+    print(run_bench(args.kb, args.model, synthetic=args.synthetic, fiches=args.fiches))
     return 0

@@ -181,3 +181,13 @@ def test_cli_reports_an_unreadable_feed_with_exit_1(kb, tmp_path, capsys):
     assert main(["import-fiches", str(tmp_path / "absent.zip"), "--kb", str(kb), "--index", str(tmp_path / "i"),
                  "--fiches", str(tmp_path / "f"), "--model", "hash"]) == 1
     assert "introuvable" in capsys.readouterr().err
+
+
+def test_the_scale_benchmark_runs_on_a_small_feed(kb, feed, tmp_path):
+    from indexer.bench import change_fiches, fiches_scale
+
+    assert change_fiches(feed, tmp_path / "changed", 0.5) == 2  # every second fiche of four
+    result = fiches_scale(str(kb), str(feed), "hash", tmp_path / "work")
+    assert result["fiches"] == 4 and result["changed"] == 1  # 1 %: every hundredth fiche, here the first
+    assert result["reported_changed"] == 1 and 0 < result["embedded_again"] < result["chunks"]
+    assert result["query_p50_ms"] > 0 and result["build_mb"] > 0
