@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from indexer.embed import Embedder, make_embedder
@@ -23,6 +24,10 @@ from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
 from indexer.text import tokens
+
+# One query is one vector: splitting a flat search across OpenMP threads costs more than it gains, and under load
+# a thread waiting for a busy core turns a few milliseconds into a hundred (40,000 passages with the fiches).
+faiss.omp_set_num_threads(1)
 
 MODES = ("hybrid", "dense", "lexical")
 SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, the official fiches only
