@@ -293,23 +293,32 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
     if mode != "lexical" and analysis.dense_text.strip():
         vector = encode(analysis.dense_text) if encode else _query_vector(embedder, analysis.dense_text)
     embedded = time.perf_counter()
-    hits, confidence = [], 0.0
+    hits, confidence, features = [], 0.0, {}
     if source != "fiches":
-        hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
+        hits, confidence, features = ranker.rank(analysis, vector, mode, top, partner)
     tier = ranker.fiches
     if tier is None or source == "sheets":
         answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
         kind = "sheet" if answer else ""
     else:
-        fiche_hits, fiche_confidence, _ = tier.rank(tier.analyzer.analyze(query), vector, mode, top, partner)
+        fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
+                                                                 partner)
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence, FICHE_THRESHOLDS[mode],
-                           lambda sid: _cited(ranker, sid), top, analysis.off_topic is not None)
+                           lambda sid: _cited(ranker, sid), top, analysis.off_topic is not None,
+                           _names_fiche(features, fiche_features))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
     return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic,
                   kind)
+
+
+def _names_fiche(sheet: dict[str, float], fiche: dict[str, float]) -> bool:
+    """The query says the best fiche's title in full, not the best sheet's name, and the fiche's title and
+    keywords explain more of it than the sheet's do."""
+    return fiche.get("named", 0.0) > sheet.get("named", 0.0) and \
+        fiche.get("head_coverage", 0.0) > sheet.get("head_coverage", 0.0)
 
 
 def _query_vector(embedder: Embedder, text: str) -> np.ndarray:

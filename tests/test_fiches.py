@@ -163,3 +163,13 @@ def test_policy_nothing_confident_lists_sheets_first_without_answer():
 
     decision = combine([H("s1")], 0.1, 0.3, [H("F1")], 0.4, 0.5, lambda sid: [], top=5)
     assert (decision.answer, ids(decision)) == (None, ["s1", "F1"])
+
+
+def test_policy_a_query_naming_a_fiche_not_the_sheet_gets_the_fiche():
+    from indexer.fiches_rank import combine
+
+    args = ([H("s1")], 0.9, 0.3, [H("F1")], 0.95, 0.5, lambda sid: [])
+    assert combine(*args, top=5, fiche_named=True).answer == "F1"
+    assert combine(*args, top=5, fiche_named=False).answer == "s1"
+    assert combine([H("s1")], 0.9, 0.3, [H("F1")], 0.95, 0.5, lambda sid: [H("F1")], top=5,
+                   fiche_named=True).answer == "s1"  # the sheet cites it: they agree
