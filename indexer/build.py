@@ -113,11 +113,15 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
     """Validate the KB, write a new build, check it, then switch to it. Raises BuildError or StoreError.
 
     The official fiches are `fiches` when given (an import in progress), else the corpus imported in `fiches_dir`
-    if there is one; they are indexed as a second tier (the build's `fiches/` sub-folder).
+    (by default the one the serving build was made with), if any; they are indexed as a second tier (the build's
+    `fiches/` sub-folder).
     With `embedder` None, the model named by `model_spec` is loaded only once the KB is known to be valid, and
     only if something changed since the serving build (unless `force`).
     """
     started = time.perf_counter()
+    store = IndexStore(index_dir)
+    if fiches_dir is None:  # the corpus the serving build was made with: a rebuild never drops imported fiches
+        fiches_dir = _serving_manifest(store).get("fiches_dir")
     if fiches is None and fiches_dir is not None:
         from indexer.fiches_corpus import load_documents
 
@@ -128,7 +132,6 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
         raise BuildError(f"{len(kb.errors)} erreur(s) dans {kb_dir} : index inchangé", kb.errors)
     if not kb.sheets:
         raise BuildError(f"aucune fiche valide dans {kb_dir} : index inchangé")
-    store = IndexStore(index_dir)
     digest = content_digest(kb, model_spec, fiches)
     if not force and store.current_id() and _serving_digest(store) == digest:
         return BuildReport(store.current_id(), len(kb.sheets), _serving_chunks(store), 0,
@@ -153,6 +156,7 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
                 "content": digest,
                 "indexer_version": __version__,
                 "fiches": len(fiches),
+                "fiches_dir": str(Path(fiches_dir).resolve()) if fiches and fiches_dir is not None else None,
             }
             write_build(
                 tmp, vectors, [c.to_dict() for c in chunks], kb.sheets, lexicon_of(kb, tokenized),

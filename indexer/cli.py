@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("rebuild", help="valider les fiches et reconstruire l'index (seules les fiches modifiées sont ré-encodées)")
-    _kb(p), _index(p), _model(p), _fiches(p)
+    _kb(p), _index(p), _model(p)
+    p.add_argument("--fiches", help="corpus de fiches officielles à inclure (défaut : celui de l'index en service, "
+                                    "s'il en a un)")
     p.add_argument("--wait", type=float, default=60.0, help="secondes d'attente si une autre reconstruction tourne (défaut 60)")
     p.add_argument("--quiet", action="store_true", help="sans barre de progression")
     p.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")

@@ -43,7 +43,7 @@ def import_fiches(feed: str | Path, fiches_dir: str | Path, kb_dir: str | Path, 
     tmp = write_corpus_tmp(fiches_dir, parsed, str(Path(feed).name))
     try:
         build = rebuild(kb_dir, index_dir, embedder, model_spec, progress=progress, lock_wait=lock_wait,
-                        fiches=parsed.documents)
+                        fiches_dir=fiches_dir, fiches=parsed.documents)
         publish(tmp, fiches_dir)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

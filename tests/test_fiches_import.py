@@ -121,11 +121,11 @@ def test_a_failed_import_changes_neither_the_corpus_nor_the_serving_index(kb, fe
 
 def test_rebuild_keeps_the_imported_fiches(kb, imported, embedder):
     index, corpus, _ = imported
-    report = rebuild(kb, index, embedder, "hash", fiches_dir=corpus)
+    report = rebuild(kb, index, embedder, "hash")  # the corpus the serving build was made with
     assert report.up_to_date and report.fiches == 4
     sheet = kb / "caf" / "caf-aide-logement.md"
     sheet.write_text(sheet.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
-    report = rebuild(kb, index, embedder, "hash", fiches_dir=corpus)
+    report = rebuild(kb, index, embedder, "hash")
     assert not report.up_to_date and report.fiches == 4
     assert Searcher(index).sheet("F1050").is_fiche
 
