@@ -158,11 +158,11 @@ def test_policy_a_known_gap_lets_a_more_confident_uncited_fiche_overrule_the_she
     assert combine([H("s1")], 0.8, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5, known_gap=True).answer == "s1"
 
 
-def test_policy_nothing_confident_lists_sheets_first_without_answer():
+def test_policy_nothing_confident_alternates_suggestions_sheet_first():
     from indexer.fiches_rank import combine
 
-    decision = combine([H("s1")], 0.1, 0.3, [H("F1")], 0.4, 0.5, lambda sid: [], top=5)
-    assert (decision.answer, ids(decision)) == (None, ["s1", "F1"])
+    decision = combine([H("s1"), H("s2"), H("s3")], 0.1, 0.3, [H("F1")], 0.4, 0.5, lambda sid: [], top=5)
+    assert (decision.answer, ids(decision)) == (None, ["s1", "F1", "s2", "s3"])
 
 
 def test_policy_a_query_naming_a_fiche_not_the_sheet_gets_the_fiche():
