@@ -315,10 +315,14 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
 
 
 def _names_fiche(sheet: dict[str, float], fiche: dict[str, float]) -> bool:
-    """The query says the best fiche's title in full, not the best sheet's name, and the fiche's title and
-    keywords explain more of it than the sheet's do."""
-    return fiche.get("named", 0.0) > sheet.get("named", 0.0) and \
-        fiche.get("head_coverage", 0.0) > sheet.get("head_coverage", 0.0)
+    """The fiche's title says what the query asks, the sheet's does not: the query says the best fiche's title in
+    full and not the best sheet's name, or it is short (four concepts at most), every concept of it is in the
+    fiche's title and less than half in the sheet's title and keywords; and the fiche's title explains more of the
+    query than the sheet's."""
+    said = fiche.get("named", 0.0) > sheet.get("named", 0.0) or \
+        (fiche.get("head_coverage", 0.0) >= 0.999 and fiche.get("length", 9.0) <= math.log1p(4)
+         and sheet.get("head_coverage", 0.0) < 0.5)
+    return said and fiche.get("head_coverage", 0.0) > sheet.get("head_coverage", 0.0)
 
 
 def _query_vector(embedder: Embedder, text: str) -> np.ndarray:

@@ -173,3 +173,16 @@ def test_policy_a_query_naming_a_fiche_not_the_sheet_gets_the_fiche():
     assert combine(*args, top=5, fiche_named=False).answer == "s1"
     assert combine([H("s1")], 0.9, 0.3, [H("F1")], 0.95, 0.5, lambda sid: [H("F1")], top=5,
                    fiche_named=True).answer == "s1"  # the sheet cites it: they agree
+
+
+def test_a_fiche_title_says_what_the_query_asks_and_the_sheet_does_not():
+    import math
+
+    from indexer.search import _names_fiche
+
+    short = math.log1p(3)
+    assert _names_fiche({"named": 0, "head_coverage": 0.5}, {"named": 1, "head_coverage": 0.8, "length": 9})
+    assert not _names_fiche({"named": 1, "head_coverage": 0.5}, {"named": 1, "head_coverage": 0.8, "length": 9})
+    assert _names_fiche({"named": 0, "head_coverage": 0.3}, {"named": 0, "head_coverage": 1.0, "length": short})
+    assert not _names_fiche({"named": 0, "head_coverage": 0.6}, {"named": 0, "head_coverage": 1.0, "length": short})
+    assert not _names_fiche({"named": 0, "head_coverage": 0.3}, {"named": 0, "head_coverage": 1.0, "length": 9})
