@@ -19,6 +19,7 @@ corrected wrong ones.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,3 +80,14 @@ def combine(sheet_hits: list, sheet_confidence: float, sheet_threshold: float,
     mixed = [h for pair in zip(sheet_hits, fiche_hits) for h in pair]
     longer = sheet_hits[len(fiche_hits):] or fiche_hits[len(sheet_hits):]
     return Decision(None, (mixed + longer)[:top], max(sheet_confidence, fiche_confidence), "")
+
+
+def names_fiche(sheet: dict[str, float], fiche: dict[str, float]) -> bool:
+    """The fiche's title says what the query asks, the sheet's does not: the query says the best fiche's title in
+    full and not the best sheet's name, or it is short (four concepts at most), every concept of it is in the
+    fiche's title and less than half in the sheet's title and keywords; and the fiche's title explains more of the
+    query than the sheet's."""
+    said = fiche.get("named", 0.0) > sheet.get("named", 0.0) or \
+        (fiche.get("head_coverage", 0.0) >= 0.999 and fiche.get("length", 9.0) <= math.log1p(4)
+         and sheet.get("head_coverage", 0.0) < 0.5)
+    return said and fiche.get("head_coverage", 0.0) > sheet.get("head_coverage", 0.0)

@@ -18,7 +18,7 @@ import faiss
 import numpy as np
 
 from indexer.embed import Embedder, make_embedder
-from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine
+from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine, names_fiche
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
@@ -305,24 +305,13 @@ def run_query(ranker: Ranker, embedder: Embedder, query: str, top: int = 5, part
                                                                  partner)
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence, FICHE_THRESHOLDS[mode],
                            lambda sid: _cited(ranker, sid), top, analysis.off_topic is not None,
-                           _names_fiche(features, fiche_features))
+                           names_fiche(features, fiche_features))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
     return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic,
                   kind)
-
-
-def _names_fiche(sheet: dict[str, float], fiche: dict[str, float]) -> bool:
-    """The fiche's title says what the query asks, the sheet's does not: the query says the best fiche's title in
-    full and not the best sheet's name, or it is short (four concepts at most), every concept of it is in the
-    fiche's title and less than half in the sheet's title and keywords; and the fiche's title explains more of the
-    query than the sheet's."""
-    said = fiche.get("named", 0.0) > sheet.get("named", 0.0) or \
-        (fiche.get("head_coverage", 0.0) >= 0.999 and fiche.get("length", 9.0) <= math.log1p(4)
-         and sheet.get("head_coverage", 0.0) < 0.5)
-    return said and fiche.get("head_coverage", 0.0) > sheet.get("head_coverage", 0.0)
 
 
 def _query_vector(embedder: Embedder, text: str) -> np.ndarray:

@@ -178,7 +178,7 @@ def test_policy_a_query_naming_a_fiche_not_the_sheet_gets_the_fiche():
 def test_a_fiche_title_says_what_the_query_asks_and_the_sheet_does_not():
     import math
 
-    from indexer.search import _names_fiche
+    from indexer.fiches_rank import names_fiche as _names_fiche
 
     short = math.log1p(3)
     assert _names_fiche({"named": 0, "head_coverage": 0.5}, {"named": 1, "head_coverage": 0.8, "length": 9})
