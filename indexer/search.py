@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from indexer.embed import Embedder, build_spec, loads_at_once, make_embedder
+from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine, names_fiche
 from indexer.language import is_foreign
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
@@ -24,10 +26,15 @@ from indexer.sheets import Sheet
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
 from indexer.text import tokens
 
+# One query is one vector: splitting a flat search across OpenMP threads costs more than it gains, and under load
+# a thread waiting for a busy core turns a few milliseconds into a hundred (40,000 passages with the fiches).
+faiss.omp_set_num_threads(1)
+
 MODES = ("hybrid", "dense", "lexical")
 MAX_QUERY_CHARS = 1000  # the rest of a longer query is ignored (and `Result.truncated` says so)
 RETRY_SECONDS = 10.0  # a build that failed to load is not read again before this
 MAX_DENSE_WORDS = 96  # what the model embeds of a long query: more than any evaluation query has (74 with extras)
+SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, the official fiches only
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,11 @@ class Hit:
     score: float
     section: str
     passage: str
+    kind: str = "sheet"  # "sheet" (counter sheet) or "fiche" (official service-public.fr fiche, id Fxxxx)
 
     def to_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "partner": self.partner, "score": round(self.score, 4),
-                "section": self.section}
+        return {"id": self.id, "kind": self.kind, "title": self.title, "partner": self.partner,
+                "score": round(self.score, 4), "section": self.section}
 
 
 @dataclass
@@ -82,6 +90,7 @@ class Result:
     analysis: Analysis | None = None
     timings: dict[str, float] = field(default_factory=dict)
     off_topic: OffTopic | None = None  # a known gap of the KB the query is about (kb/hors-champ.yaml)
+    answer_kind: str = ""  # "sheet" or "fiche" when there is an answer
     truncated: bool = False  # the query was longer than MAX_QUERY_CHARS: only its beginning was searched
 
     @property
@@ -101,9 +110,10 @@ class Result:
 class Ranker:
     """Pure ranking over one loaded build."""
 
-    def __init__(self, index: LoadedIndex, tuning: Tuning = Tuning()):
+    def __init__(self, index: LoadedIndex, tuning: Tuning = Tuning(), fiches: LoadedIndex | None = None):
         self.index = index
         self.tuning = tuning
+        self.fiches = Ranker(fiches, tuning) if fiches is not None else None  # the official fiches' tier
         lexicon = index.lexicon
         gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
                         for t in lexicon.get("off_topics", [])])
@@ -126,15 +136,22 @@ class Ranker:
         self.sheet_chunks: dict[str, list[int]] = {}
         for i, sid in enumerate(self.chunk_sheet):
             self.sheet_chunks.setdefault(sid, []).append(i)
+        # Array views for ranking thousands of documents (the official fiches) in a few milliseconds: documents in
+        # `head_ids` order (which is also the order of their chunks), each chunk's document, each document's partner.
+        self.ids = list(index.head_ids)
+        position = {sid: i for i, sid in enumerate(self.ids)}
+        self.chunk_owner = np.array([position[sid] for sid in self.chunk_sheet], dtype=np.int64)
+        self.partner_of = np.array([index.sheets[sid].partner for sid in self.ids], dtype=object)
 
     def rank(self, analysis: Analysis, query_vector: np.ndarray | None, mode: str, top: int,
              partner: str | None = None) -> tuple[list[Hit], float, dict[str, float]]:
         """Sheets best first, the confidence that the first one answers, and the features behind it."""
         t = self.tuning
-        allowed = {i for i, s in self.index.sheets.items() if partner is None or s.partner == partner}
-        rankings: list[tuple[float, dict[str, float]]] = []
-        best_chunk: dict[str, int] = {}  # the passage shown for each sheet
-        head: dict[str, float] = {}
+        n = len(self.ids)
+        allowed = np.ones(n, dtype=bool) if partner is None else self.partner_of == partner
+        rankings: list[tuple[float, np.ndarray]] = []  # per-document scores, 0 where the signal did not see it
+        best_chunk = np.full(n, -1, dtype=np.int64)  # the passage shown for each document
+        head = np.zeros(n, dtype=np.float32)
         if mode in ("hybrid", "lexical") and analysis.concepts:
             head = self._per_sheet(self.lexical_scores(self.index.head, analysis), allowed)
             full = self._per_sheet(self.lexical_scores(self.index.full, analysis), allowed)
@@ -148,37 +165,47 @@ class Ranker:
             dense_scores[ids[0][keep]] = np.maximum(scores[0][keep], 1e-6)
             rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk)))
 
-        fused: dict[str, float] = {}
+        # weighted reciprocal rank fusion; equal scores keep document order, equal fused scores go by id
+        fused = np.zeros(n, dtype=np.float64)
         for weight, scores in rankings:
-            for rank, sid in enumerate(sorted(scores, key=lambda s: -scores[s]), 1):
-                fused[sid] = fused.get(sid, 0.0) + weight / (t.rrf_k + rank)
-        order = sorted(fused, key=lambda s: (-fused[s], s))[:top]
+            seen = np.flatnonzero(scores > 0)
+            ranked = seen[np.argsort(-scores[seen], kind="stable")]
+            fused[ranked] += weight / (t.rrf_k + np.arange(1, len(ranked) + 1, dtype=np.float64))
+        candidates = np.flatnonzero(fused > 0)
+        if len(candidates) > top:
+            cutoff = np.partition(fused[candidates], len(candidates) - top)[len(candidates) - top]
+            candidates = candidates[fused[candidates] >= cutoff]
+        order = sorted(candidates.tolist(), key=lambda i: (-fused[i], self.ids[i]))[:top]
         hits = []
-        for sid in order:
-            sheet, chunk = self.index.sheets[sid], self.index.chunks[best_chunk[sid]] if sid in best_chunk else {}
-            hits.append(Hit(sid, sheet.title, sheet.partner, fused[sid], chunk.get("section", ""),
-                            chunk.get("passage", "")))
+        for i in order:
+            sid = self.ids[i]
+            sheet, chunk = self.index.sheets[sid], self.index.chunks[best_chunk[i]] if best_chunk[i] >= 0 else {}
+            hits.append(Hit(sid, sheet.title, sheet.partner, float(fused[i]), chunk.get("section", ""),
+                            chunk.get("passage", ""), sheet.kind))
         if not order:
             return hits, 0.0, {}
-        cosine = self.cosine(query_vector, order[0]) if query_vector is not None else None
-        features = self.features(analysis, order[0], cosine, head.get(order[0], 0.0))
+        cosine = self.cosine(query_vector, hits[0].id) if query_vector is not None else None
+        features = self.features(analysis, hits[0].id, cosine, float(head[order[0]]))
         features["off_topic"] = 1.0 if analysis.off_topic else 0.0
         return hits, self.confidence(features, mode), features
 
-    def _per_sheet(self, scores: np.ndarray, allowed: set[str]) -> dict[str, float]:
-        return {sid: float(s) for sid, s in zip(self.index.head_ids, scores) if s > 0 and sid in allowed}
+    def _per_sheet(self, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        return np.where(allowed & (scores > 0), scores, 0).astype(np.float32)
 
-    def _per_chunk(self, scores: np.ndarray, allowed: set[str], best_chunk: dict[str, int]) -> dict[str, float]:
-        """Chunk scores -> each sheet's best chunk score; the first signal to see a sheet picks its passage."""
-        sheets: dict[str, float] = {}
-        argmax: dict[str, int] = {}
-        for i in np.flatnonzero(scores > 0):
-            sid = self.chunk_sheet[i]
-            if sid in allowed and scores[i] > sheets.get(sid, 0.0):
-                sheets[sid], argmax[sid] = float(scores[i]), int(i)
-        for sid, i in argmax.items():
-            best_chunk.setdefault(sid, i)
-        return sheets
+    def _per_chunk(self, scores: np.ndarray, allowed: np.ndarray, best_chunk: np.ndarray) -> np.ndarray:
+        """Chunk scores -> each document's best chunk score; the first signal to see a document picks its passage
+        (its first chunk with the best score)."""
+        chunks = np.flatnonzero(scores > 0)
+        chunks = chunks[allowed[self.chunk_owner[chunks]]]
+        owners, values = self.chunk_owner[chunks], scores[chunks]
+        best = np.zeros(len(self.ids), dtype=np.float32)
+        np.maximum.at(best, owners, values)
+        at_best = values == best[owners]
+        firsts, where = np.unique(owners[at_best], return_index=True)
+        picked = chunks[at_best][where]
+        unset = best_chunk[firsts] < 0
+        best_chunk[firsts[unset]] = picked[unset]
+        return best
 
     def lexical_scores(self, bm25, analysis: Analysis) -> np.ndarray:
         """BM25 summed over concepts; a concept scores its best alternative (typed, corrected or glossary).
@@ -260,10 +287,13 @@ class Ranker:
 
 
 def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 5, partner: str | None = None,
-              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None) -> Result:
-    """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query. Lexical needs no embedder."""
+              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None, source: str = "all") -> Result:
+    """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query over the counter sheets and,
+    when the build has them, the official fiches (policy: indexer/fiches_rank.py). Lexical needs no embedder."""
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
+    if source not in SOURCES:
+        raise ValueError(f"source inconnue {source!r} : {', '.join(SOURCES)}")
     started = time.perf_counter()
     truncated, query = len(query) > MAX_QUERY_CHARS, query[:MAX_QUERY_CHARS]
     analysis = ranker.analyzer.analyze(query)
@@ -273,15 +303,38 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
     if mode != "lexical" and dense:
         vector = encode(dense) if encode else embedder.encode_query(dense)
     embedded = time.perf_counter()
-    hits, confidence, _ = ranker.rank(analysis, vector, mode, top, partner)
-    answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
+    hits, confidence, features = [], 0.0, {}
+    if source != "fiches":
+        hits, confidence, features = ranker.rank(analysis, vector, mode, top, partner)
+    tier = ranker.fiches
+    if tier is None or source == "sheets":
+        answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
+        kind = "sheet" if answer else ""
+    else:
+        fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
+                                                                 partner)
+        decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
+                           FICHE_THRESHOLDS[mode], lambda sid: _cited(ranker, sid), top,
+                           analysis.off_topic is not None, names_fiche(features, fiche_features))
+        answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
-        answer = None
+        answer, kind = None, ""
     done = time.perf_counter()
     timings = {"analyse": analysed - started, "embed": embedded - analysed, "rank": done - embedded,
                "total": done - started}
     return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic,
-                  truncated)
+                  kind, truncated)
+
+
+def _cited(ranker: Ranker, sheet_id: str) -> list[Hit]:
+    """The official fiches a counter sheet's sources cite, as results (those present in the fiche tier)."""
+    sheet, fiches = ranker.index.sheets.get(sheet_id), ranker.fiches.index.sheets
+    hits = []
+    for fid in cited_fiches(sheet.sources if sheet else []):
+        if fid in fiches:
+            fiche = fiches[fid]
+            hits.append(Hit(fid, fiche.title, fiche.partner, 0.0, "", fiche.description, "fiche"))
+    return hits
 
 
 class Searcher:
@@ -326,14 +379,16 @@ class Searcher:
                 failed = self._failed  # a damaged build is checked again after RETRY_SECONDS, not at every query
                 if failed and failed[0] == build_id and time.monotonic() - failed[1] < RETRY_SECONDS:
                     raise failed[2]
+                path = self.store.current_path()
                 try:
-                    index = load_build(self.store.current_path())
+                    index = load_build(path)
+                    fiches = load_build(path / FICHES_TIER) if (path / FICHES_TIER).is_dir() else None
                 except StoreError as exc:
                     self._failed = (build_id, time.monotonic(), exc)
                     raise
                 if self._fixed is not None:
                     _check_model(self._fixed, index)
-                self._ranker = Ranker(index, self.tuning)
+                self._ranker = Ranker(index, self.tuning, fiches)
                 self.model_error = None
                 if self._warm_up and not self._serves(index):
                     self._start_loading(index)
@@ -388,16 +443,16 @@ class Searcher:
         return self._model_for(self.refresh().index, wait=True)
 
     def search(self, query: str, top: int = 5, partner: str | None = None, mode: str = "hybrid",
-               wait: bool = False) -> Result:
+               wait: bool = False, source: str = "all") -> Result:
         """Rank sheets for `query`. While a background load runs, `wait=False` answers lexically at once."""
         if mode not in MODES:
             raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
         ranker = self.refresh()
         embedder = None if mode == "lexical" else self._model_for(ranker.index, wait)
         if embedder is None:
-            return run_query(ranker, None, query, top, partner, "lexical")
+            return run_query(ranker, None, query, top, partner, "lexical", source=source)
         return run_query(ranker, embedder, query, top, partner, mode,
-                         functools.partial(self._encode, embedder))
+                         functools.partial(self._encode, embedder), source)
 
     def known_gap(self, query: str) -> OffTopic | None:
         """The known gap of the KB (kb/hors-champ.yaml) a query is about, without searching."""
@@ -411,7 +466,17 @@ class Searcher:
         return list(self.index.sheets.values())
 
     def sheet(self, sheet_id: str) -> Sheet | None:
-        return self.index.sheets.get(sheet_id)
+        """A counter sheet, or an official fiche (kind "fiche") by its service-public id."""
+        ranker = self.refresh()
+        found = ranker.index.sheets.get(sheet_id)
+        if found is None and ranker.fiches is not None:
+            found = ranker.fiches.index.sheets.get(sheet_id)
+        return found
+
+    def fiches(self) -> list[Sheet]:
+        """The official fiches of the serving build ([] when none was imported)."""
+        ranker = self.refresh()
+        return list(ranker.fiches.index.sheets.values()) if ranker.fiches is not None else []
 
     def partners(self) -> dict[str, dict]:
         return self.index.lexicon["partners"]

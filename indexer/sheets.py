@@ -116,10 +116,29 @@ class Sheet:
     path: str
     sections: dict[str, Section]
     digest: str  # sha256 of the source text: what the embedding cache and the manifest key on
+    # Official fiches (service-public.fr, read by indexer/fiches.py) are documents of the same type; for a counter
+    # sheet these fields keep their defaults. `updated` is the date the content was last checked (for a fiche, the
+    # feed's "modified" date).
+    kind: str = "sheet"  # "sheet" (kb/*.md) or "fiche" (official fiche)
+    breadcrumb: list[str] = field(default_factory=list)  # theme › dossier › sous-dossier
+    source_url: str = ""  # the fiche's page (spUrl)
+    description: str = ""  # the fiche's summary (dc:description)
+    services: list[dict] = field(default_factory=list)  # {"type", "label", "url", "cerfa"}: téléservices, formulaires
+    where: list[dict] = field(default_factory=list)  # Où s'adresser: {"label", "type", "url"}
+    cases: list[dict] = field(default_factory=list)  # situations: {"section", "block", "title", "markdown"}
+    related: list[dict] = field(default_factory=list)  # related questions and fiches: {"id", "title"}
+
+    @property
+    def is_fiche(self) -> bool:
+        return self.kind == "fiche"
 
     @property
     def steps(self) -> list[str]:
-        return self.sections[STEPS].items if STEPS in self.sections else []
+        if STEPS in self.sections:
+            return self.sections[STEPS].items
+        if self.is_fiche:  # a fiche's ordered procedure: the first numbered list
+            return next((s.items for s in self.sections.values() if s.items), [])
+        return []
 
     @property
     def documents(self) -> list[str]:

@@ -63,7 +63,8 @@ def test_unknown_mode_is_refused(searcher):
 def test_json_contract(searcher):
     data = searcher.search("APL").to_json()
     assert set(data) == {"query", "answer", "results"}
-    assert set(data["results"][0]) == {"id", "title", "partner", "score", "section"}
+    assert set(data["results"][0]) == {"id", "kind", "title", "partner", "score", "section"}
+    assert data["results"][0]["kind"] == "sheet"
 
 
 def test_sheet_content_is_served_from_the_index(searcher):
