@@ -16,7 +16,7 @@ from indexer.search import MAX_QUERY_CHARS
 from indexer.store import StoreError
 from streamlit.logger import get_logger
 
-from assistant import card, chrome, glance, privacy, resources, signin
+from assistant import card, chrome, fichecard, glance, privacy, resources, signin
 from assistant.sheetinfo import partner_label
 from assistant.site import SiteError, load_site
 
@@ -111,7 +111,8 @@ def answer(searcher, store, partners: dict[str, dict], query: str, partner: str 
     titles = {s.id: s.title for s in searcher.sheets()}
     linked = st.query_params.get("fiche")
     if state.get("selected_for") != (query, partner):  # a sheet picked for another search no longer applies
-        state.selected = linked if linked in titles and state.get("selected_for") is None else None
+        known = linked is not None and searcher.sheet(linked) is not None  # a counter sheet or an official fiche
+        state.selected = linked if known and state.get("selected_for") is None else None
         state.selected_for = (query, partner)
         if state.selected is None and "fiche" in st.query_params:
             del st.query_params["fiche"]
@@ -139,7 +140,7 @@ def answer(searcher, store, partners: dict[str, dict], query: str, partner: str 
             state.logged_query = (query, partner)
             state.search_id += 1
             remember(query)
-        if result.answer:
+        if result.answer and result.answer_kind != "fiche":  # trust is calibrated on the counter sheets
             trust = glance.trust(result.confidence, searcher.tuning.threshold(result.mode), result.results)
         filter_notice(partners, partner, result.answer is not None or bool(state.selected))
 
@@ -154,6 +155,13 @@ def answer(searcher, store, partners: dict[str, dict], query: str, partner: str 
         card.candidates(glance.plausible(hits[2:], hits[0].score), partners, "Autres fiches possibles")
     elif sheet is None:
         card.no_answer(glance.plausible(hits), partners, privacy.redact(query), site, result.redirect)
+    elif sheet.is_fiche:
+        fichecard.fiche_card(sheet)
+        if query:
+            card.feedback(store, query, sheet.id, titles)
+        others = [hit for hit in hits if hit.id != sheet.id]
+        card.candidates(glance.plausible(others, hits[0].score if hits else None), partners,
+                        "Autres fiches possibles")
     else:
         card.answer_card(sheet, view)
         if query:

@@ -219,7 +219,10 @@ def candidates(hits: list[Hit], partners: dict[str, dict], title: str) -> None:
                 with st.container(horizontal=True, vertical_alignment="center"):
                     st.button(f"Voir la fiche {hit.title}", key=f"show-{hit.id}", on_click=select, args=(hit.id,),
                               type="tertiary", icon=":material/arrow_forward:")
-                    st.badge(partner_label(partners, hit.partner), color="gray")
+                    if getattr(hit, "kind", "sheet") == "fiche":
+                        st.badge("Fiche officielle service-public.fr", color="violet")
+                    else:
+                        st.badge(partner_label(partners, hit.partner), color="gray")
                 if hit.passage:
                     where = hit.section if hit.section in SECTIONS else ""  # chunks of the title carry no section
                     passage = glance.shorten(hit.passage, 240)

@@ -55,7 +55,7 @@ def fiche_card(fiche: Sheet, today: dt.date | None = None, key: str = "fiche") -
     key = f"{key}-{fiche.id}"
     with st.container(border=True):
         st.badge(BADGE, color="violet", icon=":material/account_balance:")
-        st.subheader(fiche.title, anchor=False)
+        st.header(fiche.title, anchor=False)
         st.caption(verified_line(fiche) + (" · " + " › ".join(fiche.breadcrumb) if fiche.breadcrumb else ""))
         if is_stale(fiche.updated, today):
             st.warning(f"Fiche officielle mise à jour il y a {age_days(fiche.updated, today)} jours : "
@@ -63,7 +63,7 @@ def fiche_card(fiche: Sheet, today: dt.date | None = None, key: str = "fiche") -
         if fiche.description:
             st.markdown(fiche.description)
         if fiche.steps:
-            st.markdown("##### Étapes")
+            st.markdown("### Étapes")
             st.markdown("\n".join(f"{n}. {step}" for n, step in enumerate(fiche.steps, 1)))
         names = [name for name in fiche.sections if name != SUMMARY or not fiche.description]
         for n, name in enumerate(names):
@@ -76,8 +76,8 @@ def fiche_card(fiche: Sheet, today: dt.date | None = None, key: str = "fiche") -
         where(fiche)
         st.link_button("Voir la fiche sur service-public.fr", fiche.source_url, icon=":material/open_in_new:")
         if fiche.related:
-            st.markdown("##### Questions liées")
-            st.markdown("\n".join(f"- {r['title']} ({r['id']})" for r in fiche.related[:8]))
+            st.markdown("### Questions liées")
+            st.markdown("\n".join(f"- [{r['title']}](?fiche={r['id']})" for r in fiche.related[:8]))
 
 
 def service_label(service: dict) -> str:

@@ -13,13 +13,15 @@ from indexer.text import STOPWORDS, fold, stem
 from rapidfuzz import fuzz
 
 SURE_MARGIN = 0.15  # above the answer threshold by this much (the editors' low-confidence margin)
-SURE_SCORE = 0.65  # the best sheet's own score must reach this: a calibrated confidence alone misses wrong answers
-CLOSE_RATIO = 0.85  # a second sheet scoring this close to the first: show both (neuf / occasion, CNI / Vitale)
+# Scores are fused reciprocal ranks: with the shipped Tuning (rrf_k 5; weights 1.0, 0.4, 1.0, 0.2) a sheet first in
+# every ranking scores 2.6 / 6 = 0.433. The thresholds below are in that scale: recompute them when Tuning changes.
+SURE_SCORE = 0.35  # the best sheet's own score must reach this: a calibrated confidence alone misses wrong answers
+CLOSE_RATIO = 0.9  # a second sheet scoring this close to the first: show both (neuf / occasion, CNI / Vitale)
 PLAUSIBLE_RATIO = 0.6  # candidates scoring below this share of the best one are noise
-PLAUSIBLE_FLOOR = 0.45  # and below this score, whatever the best one (a query about nothing in the KB)
-# On the labelled queries of tests/eval (dev, heldout_d/e/f; 723 answered, 29 wrongly), these flag 16 of the
-# 29 wrong answers "à vérifier" and 10 % of all answers; 8 wrong answers get the right sheet beside them.
-# `python docs/trust.py` recomputes these figures.
+PLAUSIBLE_FLOOR = 0.22  # and below this score, whatever the best one (a query about nothing in the KB)
+# On the labelled queries of tests/eval (dev, heldout_d/e/f; 725 answered, 35 wrongly, multilingual-e5-small), these
+# flag 25 of the 35 wrong answers "à vérifier" and 10 % of all answers. `python docs/trust.py` recomputes these
+# figures.
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ def close_pair(hits: list[Hit], answer: str | None) -> list[Hit]:
     """Two sheets to offer side by side, or nothing: the runner-up scores almost as high as the answer."""
     if answer is None or not hits or hits[0].id != answer:
         return []
+    if any(getattr(hit, "kind", "sheet") != "sheet" for hit in hits[:2]):  # scores of two tiers do not compare
+        return []
     return hits[:2] if _runner_up_ratio(hits) >= CLOSE_RATIO else []
 
 
@@ -57,7 +61,11 @@ def plausible(hits: list[Hit], best: float | None = None, limit: int = 3) -> lis
     if not hits:
         return []
     top = best if best is not None else hits[0].score
-    return [h for h in hits if h.score >= max(PLAUSIBLE_FLOOR, PLAUSIBLE_RATIO * top)][:limit]
+    # An official fiche placed among the first results was put there by the ranking policy (e.g. the fiche the
+    # answering sheet cites): its score is on another scale, its place is what counts.
+    return [h for n, h in enumerate(hits)
+            if (getattr(h, "kind", "sheet") == "fiche" and n < limit)
+            or h.score >= max(PLAUSIBLE_FLOOR, PLAUSIBLE_RATIO * top)][:limit]
 
 
 # ---- situation words -------------------------------------------------------------------------------------------

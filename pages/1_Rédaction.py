@@ -14,6 +14,7 @@ from indexer.store import StoreError
 from assistant import card, chrome, config, editorial, resources, signin
 from assistant.feedback import REASONS, local_time
 from assistant.sheetinfo import french_date
+from indexer.fiches_fresh import stale_sheets
 from assistant.site import LABELS, Site, SiteError, load_site, save_site, site_path
 
 signin.require_editor()  # checked on the server at every run, even when the page's URL is typed
@@ -197,6 +198,14 @@ with sheets_tab:
             st.code("\n".join(str(p) for p in kb.warnings), language=None)
     st.header("Fiches à revoir (plus de 12 mois)", anchor=False)
     table(stale, "Aucune fiche de plus de 12 mois.")
+    st.header("Fiches dont une fiche officielle citée a changé", anchor=False)
+    fiches_dir = manifest.get("fiches_dir")
+    changed = stale_sheets(config.kb_dir(), fiches_dir) if fiches_dir else []
+    table([{"Fiche": r["sheet"], "Source (ligne)": f"{r['path']}:{r['line']}", "Fiche officielle":
+            f"{r['fiche']} {r['fiche_title']}", "Changée le": french_date(r["fiche_changed"]),
+            "Fiche mise à jour le": french_date(r["sheet_updated"])} for r in changed],
+          "Aucune : les fiches officielles citées n'ont pas changé depuis la mise à jour des fiches "
+          "(ou aucun flux officiel n'est importé).")
     st.header("Toutes les fiches", anchor=False)
     table(rows, "Aucune fiche.", **{"Âge (jours)": st.column_config.NumberColumn(format="%d j")})
 

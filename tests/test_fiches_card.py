@@ -24,7 +24,7 @@ def markdown(at: AppTest) -> str:
 def test_the_card_tells_an_official_fiche_at_a_glance_and_shows_its_parts():
     at = AppTest.from_string(SCRIPT, default_timeout=30).run()
     assert not at.exception
-    assert at.subheader[0].value == "Carte grise d'un véhicule acheté d'occasion"
+    assert at.header[0].value == "Carte grise d'un véhicule acheté d'occasion"
     assert "Fiche officielle service-public.fr · vérifiée le 20 novembre 2026" in at.caption[0].value
     assert "Transports › Carte grise" in at.caption[0].value
     assert not at.warning  # checked less than a year before `today`
