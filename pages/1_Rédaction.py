@@ -11,7 +11,7 @@ from indexer.build import BuildError, BuildReport, rebuild
 from indexer.embed import ModelError
 from indexer.store import StoreError
 
-from assistant import card, chrome, config, editorial, resources, signin
+from assistant import card, chrome, config, editorial, exports, resources, signin
 from assistant.feedback import REASONS, local_time
 from assistant.sheetinfo import french_date
 from indexer.fiches_fresh import stale_sheets
@@ -137,6 +137,8 @@ def table(rows: list[dict], empty: str, **columns) -> None:
 
 st.set_page_config(page_title="Rédaction · Assistant France Services", layout="wide")
 chrome.dress("Rechercher une démarche")
+# The tables' own toolbar would download raw CSV, formulas included: exports go through assistant/exports.py only.
+st.html("<style>[data-testid='stElementToolbar'] { display: none; }</style>")
 st.title("Rédaction des fiches", anchor=False)
 with st.container(border=True):
     st.markdown("Après avoir modifié des fiches dans le dossier des fiches, reconstruisez l'index : seules les fiches "
@@ -229,6 +231,16 @@ with negative_tab:
           "Aucun avis négatif.")
 
 with activity_tab:
+    st.header("Exports", anchor=False)
+    st.caption("Fichiers CSV pour un tableur (points-virgules, UTF-8) : données personnelles déjà masquées, et toute "
+               "cellule qui commence par = + - @ est neutralisée (jamais exécutée comme une formule).")
+    with st.container(horizontal=True):
+        st.download_button("Exporter les recherches (CSV)", exports.export_bytes(store, "searches"),
+                           file_name="recherches.csv", mime="text/csv", on_click="ignore",
+                           icon=":material/download:", key="export-searches")
+        st.download_button("Exporter les avis (CSV)", exports.export_bytes(store, "feedback"),
+                           file_name="avis.csv", mime="text/csv", on_click="ignore",
+                           icon=":material/download:", key="export-feedback")
     if not daily:
         st.caption("Aucune recherche enregistrée pour l'instant.")
     else:

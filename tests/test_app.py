@@ -319,6 +319,8 @@ def test_editors_page_renders(db):
     charts = at.get("vega_lite_chart")
     assert len(charts) == 3  # searches per day, answer rate, top sheets
     assert all('"labelLimit": 0' in c.proto.spec for c in charts)  # long sheet titles are never cut
+    exported = [d.proto.label for d in at.get("download_button")]
+    assert exported == ["Exporter les recherches (CSV)", "Exporter les avis (CSV)"]  # through assistant/exports.py
 
 
 def test_editors_worklist_items_can_be_marked_handled(db):
