@@ -2,7 +2,10 @@
 
 - docs/screenshot.png: the counter-sheet card for « carte grise d'occasion » (first screen, no scrolling);
 - docs/screenshot-gap.png: a request with no sheet, « faire une procuration de vote » (where to direct, print);
-- docs/screenshot-print.png: the page printed for the citizen from that card, two documents ticked on screen.
+- docs/screenshot-print.png: the page printed for the citizen from that card, two documents ticked on screen;
+- docs/screenshot-fiche.png: an official-fiche card, « renouveler mon titre de séjour », on a copy of `index/` with
+  the test fixtures of tests/data/fiches imported (fiches in the official format, written in the project's own words:
+  the official feed is the deployer's data and is never copied here).
 
 Same recipe as tests/test_browser.py (real server), but over `index/` built with the default model
 (`python -m indexer rebuild`). Searches go to a throw-away database, and the site's details are placeholders
@@ -13,6 +16,8 @@ naming each field (a real site sets them once on the editors' page).
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +32,7 @@ VIEWPORT = {"width": 1366, "height": 768}
 A4 = {"width": 794, "height": 1123}  # 210 × 297 mm at 96 px per inch
 QUERY = "carte grise d'occasion"
 GAP_QUERY = "faire une procuration de vote"
+FICHE_QUERY = "renouveler mon titre de séjour"
 SITE = Site("France Services (exemple de configuration)", "Adresse du site, code postal, commune",
             "Téléphone du site", "Jours et horaires d'ouverture du site")
 
@@ -75,8 +81,38 @@ def main() -> int:
                 sheet.screenshot(path=str(ROOT / "docs" / "screenshot-print.png"), full_page=True)
             finally:
                 browser.close()
-    print("écrit : docs/screenshot.png, docs/screenshot-gap.png, docs/screenshot-print.png")
+    fiche_screenshot(index)
+    print("écrit : docs/screenshot.png, docs/screenshot-gap.png, docs/screenshot-print.png, docs/screenshot-fiche.png")
     return 0
+
+
+def fiche_screenshot(index: Path) -> None:
+    """The card of an official fiche, on a copy of the index with the test fixtures imported as the second tier."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy, fiches = Path(tmp) / "index", Path(tmp) / "fiches"
+        shutil.copytree(index, copy, symlinks=True)
+        subprocess.run([sys.executable, "-m", "indexer", "import-fiches", str(ROOT / "tests" / "data" / "fiches"),
+                        "--index", str(copy), "--fiches", str(fiches), "--kb", str(ROOT / "kb")], check=True,
+                       cwd=ROOT)
+        save_site(SITE, Path(tmp) / "site.toml")
+        env = {"INDEXER_INDEX": str(copy), "INDEXER_KB": str(ROOT / "kb"), "ASSISTANT_SITE": str(Path(tmp) / "site.toml"),
+               "ASSISTANT_DB": str(Path(tmp) / "assistant.sqlite")}
+        with streamlit_server(env, Path(tmp) / "streamlit.log", timeout=120) as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport=VIEWPORT)
+                page.set_default_timeout(120_000)
+                page.goto(url)
+                box = page.get_by_label("Rechercher une démarche")
+                box.fill(FICHE_QUERY)
+                box.press("Enter")
+                expect(page.get_by_text("Fiche officielle service-public.fr").first).to_be_visible()
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(ROOT / "docs" / "screenshot-fiche.png"))
+            finally:
+                browser.close()
 
 
 if __name__ == "__main__":
