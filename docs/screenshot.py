@@ -16,6 +16,7 @@ naming each field (a real site sets them once on the editors' page).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -37,50 +38,57 @@ SITE = Site("France Services (exemple de configuration)", "Adresse du site, code
             "Téléphone du site", "Jours et horaires d'ouverture du site")
 
 
+@contextlib.contextmanager
+def app_browser(index: Path, tmp: str):
+    """A server on `index` (throw-away database, placeholder site) and chromium at 1366×768: (browser, page, box)."""
+    from playwright.sync_api import sync_playwright
+
+    save_site(SITE, Path(tmp) / "site.toml")
+    env = {"INDEXER_INDEX": str(index), "INDEXER_KB": str(ROOT / "kb"), "ASSISTANT_SITE": str(Path(tmp) / "site.toml"),
+           "ASSISTANT_DB": str(Path(tmp) / "assistant.sqlite")}
+    with streamlit_server(env, Path(tmp) / "streamlit.log", timeout=120) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=VIEWPORT)
+            page.set_default_timeout(120_000)  # the first page load brings the model into memory
+            page.goto(url)
+            yield browser, page, page.get_by_label("Rechercher une démarche")
+        finally:
+            browser.close()
+
+
 def main() -> int:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     index = ROOT / "index"
     if not (index / "CURRENT").exists():
         print("pas d'index : lancer « python -m indexer rebuild » d'abord", file=sys.stderr)
         return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        save_site(SITE, Path(tmp) / "site.toml")
-        env = {"INDEXER_INDEX": str(index), "INDEXER_KB": str(ROOT / "kb"), "ASSISTANT_SITE": str(Path(tmp) / "site.toml"),
-               "ASSISTANT_DB": str(Path(tmp) / "assistant.sqlite")}
-        with streamlit_server(env, Path(tmp) / "streamlit.log", timeout=120) as url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport=VIEWPORT)
-                page.set_default_timeout(120_000)  # the first page load brings the model into memory
-                page.goto(url)
-                box = page.get_by_label("Rechercher une démarche")
-                box.fill(QUERY)
-                box.press("Enter")
-                expect(page.get_by_role("heading", level=2, name="Immatriculer un véhicule d'occasion",
-                                        exact=False)).to_be_visible()
-                page.get_by_role("tab", name="Pièces à fournir", exact=False).click()
-                for n in (0, 2):
-                    page.locator(".st-key-card [data-testid=stCheckbox]").nth(n).click()
-                    page.wait_for_timeout(600)
-                page.get_by_role("tab", name="Étapes", exact=False).click()
-                page.wait_for_timeout(1000)  # let fonts, icons and the print frame settle
-                page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
-                printed = page.frame_locator('iframe[title="Imprimer pour l\'usager"]').locator("#page")
-                handout = printed.get_attribute("srcdoc")
+    with tempfile.TemporaryDirectory() as tmp, app_browser(index, tmp) as (browser, page, box):
+        box.fill(QUERY)
+        box.press("Enter")
+        expect(page.get_by_role("heading", level=2, name="Immatriculer un véhicule d'occasion",
+                                exact=False)).to_be_visible()
+        page.get_by_role("tab", name="Pièces à fournir", exact=False).click()
+        for n in (0, 2):
+            page.locator(".st-key-card [data-testid=stCheckbox]").nth(n).click()
+            page.wait_for_timeout(600)
+        page.get_by_role("tab", name="Étapes", exact=False).click()
+        page.wait_for_timeout(1000)  # let fonts, icons and the print frame settle
+        page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
+        printed = page.frame_locator('iframe[title="Imprimer pour l\'usager"]').locator("#page")
+        handout = printed.get_attribute("srcdoc")
 
-                box.fill(GAP_QUERY)
-                box.press("Enter")
-                expect(page.get_by_text("Pas de fiche pour ce sujet").first).to_be_visible()
-                page.wait_for_timeout(1000)
-                page.screenshot(path=str(ROOT / "docs" / "screenshot-gap.png"))
+        box.fill(GAP_QUERY)
+        box.press("Enter")
+        expect(page.get_by_text("Pas de fiche pour ce sujet").first).to_be_visible()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ROOT / "docs" / "screenshot-gap.png"))
 
-                sheet = browser.new_page(viewport=A4)
-                sheet.set_content(handout)
-                sheet.emulate_media(media="print")
-                sheet.screenshot(path=str(ROOT / "docs" / "screenshot-print.png"), full_page=True)
-            finally:
-                browser.close()
+        sheet = browser.new_page(viewport=A4)
+        sheet.set_content(handout)
+        sheet.emulate_media(media="print")
+        sheet.screenshot(path=str(ROOT / "docs" / "screenshot-print.png"), full_page=True)
     fiche_screenshot(index)
     print("écrit : docs/screenshot.png, docs/screenshot-gap.png, docs/screenshot-print.png, docs/screenshot-fiche.png")
     return 0
@@ -88,7 +96,7 @@ def main() -> int:
 
 def fiche_screenshot(index: Path) -> None:
     """The card of an official fiche, on a copy of the index with the test fixtures imported as the second tier."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     with tempfile.TemporaryDirectory() as tmp:
         copy, fiches = Path(tmp) / "index", Path(tmp) / "fiches"
@@ -96,23 +104,12 @@ def fiche_screenshot(index: Path) -> None:
         subprocess.run([sys.executable, "-m", "indexer", "import-fiches", str(ROOT / "tests" / "data" / "fiches"),
                         "--index", str(copy), "--fiches", str(fiches), "--kb", str(ROOT / "kb")], check=True,
                        cwd=ROOT)
-        save_site(SITE, Path(tmp) / "site.toml")
-        env = {"INDEXER_INDEX": str(copy), "INDEXER_KB": str(ROOT / "kb"), "ASSISTANT_SITE": str(Path(tmp) / "site.toml"),
-               "ASSISTANT_DB": str(Path(tmp) / "assistant.sqlite")}
-        with streamlit_server(env, Path(tmp) / "streamlit.log", timeout=120) as url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport=VIEWPORT)
-                page.set_default_timeout(120_000)
-                page.goto(url)
-                box = page.get_by_label("Rechercher une démarche")
-                box.fill(FICHE_QUERY)
-                box.press("Enter")
-                expect(page.get_by_text("Fiche officielle service-public.fr").first).to_be_visible()
-                page.wait_for_timeout(1500)
-                page.screenshot(path=str(ROOT / "docs" / "screenshot-fiche.png"))
-            finally:
-                browser.close()
+        with app_browser(copy, tmp) as (_, page, box):
+            box.fill(FICHE_QUERY)
+            box.press("Enter")
+            expect(page.get_by_text("Fiche officielle service-public.fr").first).to_be_visible()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ROOT / "docs" / "screenshot-fiche.png"))
 
 
 if __name__ == "__main__":

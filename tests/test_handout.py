@@ -124,19 +124,27 @@ def hit(sheet_id, score):
 
 
 def test_trust_needs_confidence_score_and_lead():
-    assert glance.trust(0.9, 0.29, [hit("a", 0.86), hit("b", 0.5)]).label == "Réponse sûre"
-    assert glance.trust(0.40, 0.29, [hit("a", 0.86), hit("b", 0.5)]).label == "À vérifier"  # barely answered
-    assert glance.trust(0.96, 0.29, [hit("a", 0.62), hit("b", 0.3)]).label == "À vérifier"  # weak own score
-    assert glance.trust(0.9, 0.29, [hit("a", 0.78), hit("b", 0.73)]).label == "À vérifier"  # a close second
+    # Scores in the scale of the shipped fusion: a sheet first in every ranking scores 0.433.
+    assert glance.trust(0.9, 0.25, [hit("a", 0.43), hit("b", 0.25)]).label == "Réponse sûre"
+    assert glance.trust(0.30, 0.25, [hit("a", 0.43), hit("b", 0.25)]).label == "À vérifier"  # barely answered
+    assert glance.trust(0.96, 0.25, [hit("a", 0.31), hit("b", 0.15)]).label == "À vérifier"  # weak own score
+    assert glance.trust(0.9, 0.25, [hit("a", 0.40), hit("b", 0.37)]).label == "À vérifier"  # a close second
 
 
 def test_close_pair_and_plausible_candidates():
-    close = [hit("neuf", 0.78), hit("occasion", 0.73), hit("cession", 0.43)]
+    close = [hit("neuf", 0.40), hit("occasion", 0.37), hit("cession", 0.20)]
     assert [h.id for h in glance.close_pair(close, "neuf")] == ["neuf", "occasion"]
-    assert glance.close_pair([hit("a", 0.87), hit("b", 0.65)], "a") == []
+    assert glance.close_pair([hit("a", 0.43), hit("b", 0.30)], "a") == []
     assert glance.close_pair(close, None) == []
     assert [h.id for h in glance.plausible(close)] == ["neuf", "occasion"]
-    assert glance.plausible([hit("x", 0.13), hit("y", 0.1)]) == []
+    assert glance.plausible([hit("x", 0.06), hit("y", 0.05)]) == []
+
+
+def test_an_official_fiche_is_never_paired_with_a_sheet_and_keeps_the_place_the_policy_gave_it():
+    cited = Hit("F1050", "Carte grise d'occasion", "service-public", 0.0, "", "", "fiche")  # scored on another scale
+    close = Hit("F2", "Autre fiche", "service-public", 0.39, "", "", "fiche")
+    assert glance.close_pair([hit("a", 0.40), close], "a") == []
+    assert [h.id for h in glance.plausible([hit("a", 0.40), cited, hit("z", 0.05)])] == ["a", "F1050"]
 
 
 def test_highlight_situation_words_outside_links_and_code():
