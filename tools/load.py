@@ -258,8 +258,10 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
 
         asyncio.run(warm())
         written_expected += len(servers)
+        # Kept until the writers are joined: a spawned process rebuilds the event from its name when it starts, and
+        # an event collected before then (a later level rebinding the name) is gone.
+        start = context.Event()
         for n in args.sessions:
-            start = context.Event()
             if n == args.writers_at and args.feedback_writers:
                 writers = [context.Process(target=feedback_writer, args=(target, w, args.feedback_rows, start))
                            for w in range(args.feedback_writers)]
