@@ -13,6 +13,7 @@ from indexer.kb import load_kb
 from indexer.search import MAX_QUERY_CHARS, Searcher
 from indexer.bodycheck import MAX_LIST_DEPTH
 from indexer.sheets import parse_sheet
+from tools.hostile_bench import BOMB
 
 GOOD = textwrap.dedent("""\
     ---
@@ -30,17 +31,7 @@ GOOD = textwrap.dedent("""\
     2. Deuxième étape.
     """)
 
-ALIAS_BOMB = textwrap.dedent("""\
-    a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-    b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-    c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-    d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-    e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-    f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-    g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-    h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-    i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-    """)
+ALIAS_BOMB = BOMB  # nine lines that a YAML loader expanding aliases would turn into 9**9 strings
 
 
 def sheet(front_extra: str = "", body: str = "") -> str:
