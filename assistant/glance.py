@@ -8,20 +8,19 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from indexer.search import Hit
+from indexer.search import Hit, Tuning
 from indexer.text import STOPWORDS, fold, stem
 from rapidfuzz import fuzz
 
 SURE_MARGIN = 0.15  # above the answer threshold by this much (the editors' low-confidence margin)
-# Scores are fused reciprocal ranks: with the shipped Tuning (rrf_k 5; weights 1.0, 0.4, 1.0, 0.2) a sheet first in
-# every ranking scores 2.6 / 6 = 0.433. The thresholds below are in that scale: recompute them when Tuning changes.
-SURE_SCORE = 0.35  # the best sheet's own score must reach this: a calibrated confidence alone misses wrong answers
+TOP = Tuning().top_score  # scores are fused reciprocal ranks: a sheet first everywhere scores this (0.433 shipped)
+SURE_SCORE = 0.81 * TOP  # the best sheet's own score must reach this: calibrated confidence alone misses wrong ones
 CLOSE_RATIO = 0.9  # a second sheet scoring this close to the first: show both (neuf / occasion, CNI / Vitale)
 PLAUSIBLE_RATIO = 0.6  # candidates scoring below this share of the best one are noise
-PLAUSIBLE_FLOOR = 0.22  # and below this score, whatever the best one (a query about nothing in the KB)
+PLAUSIBLE_FLOOR = 0.5 * TOP  # and below this score, whatever the best one (a query about nothing in the KB)
 # On the labelled queries of tests/eval (dev, heldout_d/e/f; 725 answered, 35 wrongly, multilingual-e5-small), these
-# flag 25 of the 35 wrong answers "à vérifier" and 10 % of all answers. `python docs/trust.py` recomputes these
-# figures.
+# flag 25 of the 35 wrong answers "à vérifier" and 10 % of all answers; 67 get two sheets side by side, the right one
+# beside 18 wrong answers. `python docs/trust.py` recomputes these figures.
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ class Tuning:
         ("dense", (("cosine", 4.803),), -4.23, 0.48),
     )
 
+    @property
+    def top_score(self) -> float:
+        """The fused score of a document ranked first by every ranking: the scale of `Hit.score`."""
+        return (self.w_head + self.w_body + self.w_full + self.w_dense) / (self.rrf_k + 1)
+
     def threshold(self, mode: str = "hybrid") -> float:
         return next(d[3] for d in self.decision if d[0] == mode)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -35,6 +34,7 @@ import bm25s
 import faiss
 import numpy as np
 
+from indexer.embed import sha256_file as _sha256  # the model's weights are checked the same way
 from indexer.embedcache import EmbeddingCache
 from indexer.sheets import Sheet
 
@@ -253,14 +253,6 @@ def write_build(
              for f in sorted(path.rglob("*")) if f.is_file()}
     counts = {"sheets": len(sheets), "chunks": len(chunks), "vectors": int(index.ntotal)}
     _write_json(path / MANIFEST, {**manifest, "format": FORMAT_VERSION, "files": files, "counts": counts})
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_json(path: Path, data) -> None:
