@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="échouer aussi sur les avertissements")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("verifications", help="part des faits des fiches confirmés par une source officielle qu'elles citent")
+    _kb(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verifications)
+
     p = sub.add_parser("search", help="chercher une démarche")
     _index(p)
     p.add_argument("--top", type=_top, default=5, help=f"nombre de fiches proposées, de 1 à {MAX_TOP} (défaut 5)")
@@ -199,6 +204,29 @@ def cmd_validate(args) -> int:
     errors, warnings = len(kb.errors), len(kb.warnings)
     print(f"{kb.files} fichier(s), {len(kb.sheets)} fiche(s) valide(s), {errors} erreur(s), {warnings} avertissement(s)")
     return 1 if errors or (args.strict and warnings) else 0
+
+
+def cmd_verifications(args) -> int:
+    from indexer.kb import load_kb
+    from indexer.verifications import coverage
+
+    kb = load_kb(args.kb)
+    if kb.errors:
+        for problem in kb.errors:
+            print(problem, file=sys.stderr)
+        print("échec : corriger d'abord les erreurs (python -m indexer validate)", file=sys.stderr)
+        return 1
+    rows = coverage(kb.verifications, kb.sheets)
+    if args.json:
+        print(json.dumps([dict(vars(r), share=round(r.share, 3)) for r in rows], ensure_ascii=False))
+        return 0
+    print(f"{'partenaire':<16}{'faits':>7}{'confirmés':>11}{'source non citée':>18}{'non confirmés':>15}"
+          f"{'retirés':>9}{'part':>7}")
+    for r in rows:
+        print(f"{r.group:<16}{r.claims:>7}{r.backed:>11}{r.uncited:>18}{r.unconfirmed:>15}{r.removed:>9}"
+              f"{r.share:>7.0%}")
+    print("confirmés : confirmed, corrected ou rule, contre une source que la fiche cite dans « sources »")
+    return 0
 
 
 def cmd_search(args) -> int:

@@ -7,7 +7,11 @@ One list per file; each entry:
       claim: "Passeport adulte : 86 €"  # the fact as the sheet states it
       source: https://www.service-public.fr/particuliers/vosdroits/F34752
       checked: 2026-12-01               # AAAA-MM-JJ
-      verdict: confirmed                # confirmed | corrected | rule | removed
+      verdict: confirmed                # confirmed | corrected | rule | removed | unconfirmed
+
+Verdicts: `confirmed` (the source says so), `corrected` (the sheet was corrected from the source), `rule` (a figure
+replaced by a rule and the place to check it, the source), `removed` (taken out of the sheet), `unconfirmed` (the
+sheet still states it, but no official source was found to confirm it: `source` is the official page to check).
 
 Errors (the KB is refused): unknown sheet, source not in https, bad or future date, unknown verdict, missing field.
 Warnings: a check older than 12 months, a confirmed claim whose source is not among the sheet's `sources`, an entry
@@ -26,7 +30,8 @@ import yaml
 from indexer.sheets import Problem, Sheet, YamlLoader
 
 FOLDER = "verifications"
-VERDICTS = ("confirmed", "corrected", "rule", "removed")
+VERDICTS = ("confirmed", "corrected", "rule", "removed", "unconfirmed")
+BACKED = ("confirmed", "corrected", "rule")  # checked against a source that says so
 FIELDS = ("sheet", "claim", "source", "checked", "verdict")
 MAX_AGE_DAYS = 365  # a check older than this is due again
 MAX_FILE_BYTES = 1_000_000
@@ -153,6 +158,48 @@ def check_log(entries: list[Verification], sheets: dict[str, Sheet], today: dt.d
             problems.append(Problem(e.path, e.line, f"source absente des « sources » de {e.sheet} : {e.source}",
                                     "l'ajouter aux sources de la fiche, ou citer une de ses sources", "warning"))
     return problems
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many of a group's claims an official source cited by their sheet backs (see `coverage`)."""
+
+    group: str
+    claims: int  # claims the sheets still state: every entry except `removed`
+    backed: int  # confirmed, corrected or rule, against a source the sheet cites
+    uncited: int  # checked, but against a source missing from the sheet's `sources`
+    unconfirmed: int
+    removed: int
+
+    @property
+    def share(self) -> float:
+        return self.backed / self.claims if self.claims else 1.0
+
+
+def coverage(entries: list[Verification], sheets: list[Sheet], group=lambda sheet: sheet.partner) -> list[Coverage]:
+    """Per group of sheets (their partner by default), then in total: of the claims the log records and the sheets
+    still state, how many are backed by an official source that the sheet itself cites. Pure; `entries` for unknown
+    sheets are ignored (`validate` reports them)."""
+    by_id = {s.id: s for s in sheets}
+    counts: dict[str, list[int]] = {}
+    for e in entries:
+        sheet = by_id.get(e.sheet)
+        if sheet is None:
+            continue
+        row = counts.setdefault(group(sheet), [0, 0, 0, 0, 0])
+        if e.verdict == "removed":
+            row[4] += 1
+            continue
+        row[0] += 1
+        if e.verdict == "unconfirmed":
+            row[3] += 1
+        elif _norm(e.source) in {_norm(u) for u in sheet.sources}:
+            row[1] += 1
+        else:
+            row[2] += 1
+    rows = [Coverage(name, *values) for name, values in sorted(counts.items())]
+    total = [sum(values) for values in zip(*(counts.values() or [[0] * 5]))]
+    return rows + [Coverage("total", *total)]
 
 
 def _norm(url: str) -> str:

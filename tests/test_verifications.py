@@ -4,7 +4,7 @@ import datetime as dt
 
 from indexer.kb import load_kb
 from indexer.sheets import Sheet
-from indexer.verifications import check_log, load_verifications, parse_log
+from indexer.verifications import Verification, check_log, coverage, load_verifications, parse_log
 
 TODAY = dt.date(2026, 12, 1)
 LOG = "verifications/ants.yaml"
@@ -136,3 +136,41 @@ def test_checks_of_a_refused_sheet_are_not_judged(kb):
     loaded = load_kb(kb, TODAY)
     assert [p for p in loaded.problems if "verifications" in p.path] == []
     assert len(loaded.verifications) == 2
+
+
+def entry(verdict, sid="ants-carte-grise-occasion", source="https://www.service-public.fr/particuliers/vosdroits/F1050"):
+    return Verification("verifications/ants.yaml", 1, sid, "un fait", source, TODAY, verdict)
+
+
+def test_coverage_counts_only_claims_backed_by_a_source_the_sheet_cites():
+    other = sheet("caf-rsa", partner="caf", sources=("https://www.caf.fr",))
+    entries = [entry("confirmed"), entry("corrected"), entry("rule"),
+               entry("confirmed", source="https://www.ants.gouv.fr"),  # checked, but the sheet does not cite it
+               entry("unconfirmed"), entry("removed"),
+               entry("confirmed", sid="caf-rsa", source="https://www.caf.fr/"),  # same address, trailing slash
+               entry("confirmed", sid="inconnue")]
+    rows = {r.group: r for r in coverage(entries, [sheet(), other])}
+    ants = rows["ants"]
+    assert (ants.claims, ants.backed, ants.uncited, ants.unconfirmed, ants.removed) == (5, 3, 1, 1, 1)
+    assert ants.share == 3 / 5
+    assert (rows["caf"].claims, rows["caf"].backed) == (1, 1)
+    total = rows["total"]
+    assert (total.claims, total.backed, total.removed) == (6, 4, 1)
+
+
+def test_coverage_of_an_empty_log_is_a_zero_total():
+    (total,) = coverage([], [sheet()])
+    assert (total.group, total.claims, total.share) == ("total", 0, 1.0)
+
+
+def test_unconfirmed_is_a_known_verdict():
+    entries, problems = problems_of(GOOD.replace("verdict: confirmed", "verdict: unconfirmed"))
+    assert entries[0].verdict == "unconfirmed" and not problems
+
+
+def test_the_cli_prints_the_share_per_partner(kb, capsys):
+    from indexer.cli import main
+
+    assert main(["verifications", "--kb", str(kb)]) == 0
+    out = capsys.readouterr().out
+    assert "total" in out and "%" in out
