@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verifications", help="part des faits des fiches confirmés par une source officielle qu'elles citent")
     _kb(p)
+    p.add_argument("--by", choices=("partner", "sheet"), default="partner", help="une ligne par partenaire (défaut) ou par fiche")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verifications)
 
@@ -216,14 +217,16 @@ def cmd_verifications(args) -> int:
             print(problem, file=sys.stderr)
         print("échec : corriger d'abord les erreurs (python -m indexer validate)", file=sys.stderr)
         return 1
-    rows = coverage(kb.verifications, kb.sheets)
+    by_sheet = args.by == "sheet"
+    rows = coverage(kb.verifications, kb.sheets, (lambda sheet: sheet.id) if by_sheet else (lambda sheet: sheet.partner))
     if args.json:
         print(json.dumps([dict(vars(r), share=round(r.share, 3)) for r in rows], ensure_ascii=False))
         return 0
-    print(f"{'partenaire':<16}{'faits':>7}{'confirmés':>11}{'source non citée':>18}{'non confirmés':>15}"
+    width = 40 if by_sheet else 16
+    print(f"{'fiche' if by_sheet else 'partenaire':<{width}}{'faits':>7}{'confirmés':>11}{'source non citée':>18}{'non confirmés':>15}"
           f"{'retirés':>9}{'part':>7}")
     for r in rows:
-        print(f"{r.group:<16}{r.claims:>7}{r.backed:>11}{r.uncited:>18}{r.unconfirmed:>15}{r.removed:>9}"
+        print(f"{r.group:<{width}}{r.claims:>7}{r.backed:>11}{r.uncited:>18}{r.unconfirmed:>15}{r.removed:>9}"
               f"{r.share:>7.0%}")
     print("confirmés : confirmed, corrected ou rule, contre une source que la fiche cite dans « sources »")
     return 0

@@ -1,6 +1,7 @@
 """The verification log (kb/verifications/*.yaml): every malformed or stale check is reported with file and line."""
 
 import datetime as dt
+import json
 
 from indexer.kb import load_kb
 from indexer.sheets import Sheet
@@ -174,3 +175,12 @@ def test_the_cli_prints_the_share_per_partner(kb, capsys):
     assert main(["verifications", "--kb", str(kb)]) == 0
     out = capsys.readouterr().out
     assert "total" in out and "%" in out
+
+
+def test_the_cli_can_count_per_sheet(kb, capsys):
+    from indexer.cli import main
+
+    assert main(["verifications", "--kb", str(kb), "--by", "sheet", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[-1]["group"] == "total" and len(rows) > 1
+    assert all(r["group"] in {p.stem for p in kb.rglob("*.md")} for r in rows[:-1])
