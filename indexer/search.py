@@ -48,6 +48,7 @@ class Tuning:
     w_dense: float = 0.2  # cosine on chunk embeddings
     expansion_weight: float = 1.0  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
+    fusion: str = "rrf"  # "rrf": weighted reciprocal ranks; "score": weighted scores, each ranking's scaled to [0, 1]
     # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
     # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold stays as far as it can inside both error
     # budgets (2 % of in-scope queries unanswered, 90 % of out-of-scope ones rejected). Below it there is no answer,
@@ -63,7 +64,8 @@ class Tuning:
     @property
     def top_score(self) -> float:
         """The fused score of a document ranked first by every ranking: the scale of `Hit.score`."""
-        return (self.w_head + self.w_body + self.w_full + self.w_dense) / (self.rrf_k + 1)
+        total = self.w_head + self.w_body + self.w_full + self.w_dense
+        return total if self.fusion == "score" else total / (self.rrf_k + 1)
 
     def threshold(self, mode: str = "hybrid") -> float:
         return next(d[3] for d in self.decision if d[0] == mode)
@@ -154,26 +156,33 @@ class Ranker:
         t = self.tuning
         n = len(self.ids)
         allowed = np.ones(n, dtype=bool) if partner is None else self.partner_of == partner
-        rankings: list[tuple[float, np.ndarray]] = []  # per-document scores, 0 where the signal did not see it
+        rankings: list[tuple[float, np.ndarray, bool]] = []  # (weight, per-document scores, 0 where the signal did
+        # not see the document, dense?)
         best_chunk = np.full(n, -1, dtype=np.int64)  # the passage shown for each document
         head = np.zeros(n, dtype=np.float32)
         if mode in ("hybrid", "lexical") and analysis.concepts:
             head = self._per_sheet(self.lexical_scores(self.index.head, analysis), allowed)
             full = self._per_sheet(self.lexical_scores(self.index.full, analysis), allowed)
             body = self._per_chunk(self.lexical_scores(self.index.body, analysis), allowed, best_chunk)
-            rankings += [(t.w_head, head), (t.w_full, full), (t.w_body, body)]
+            rankings += [(t.w_head, head, False), (t.w_full, full, False), (t.w_body, body, False)]
         if mode in ("hybrid", "dense") and query_vector is not None and self.index.vectors.ntotal:
             k = min(t.dense_k, self.index.vectors.ntotal)
             scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), k)
             keep = ids[0] >= 0  # FAISS pads with -1 when k exceeds what it has
             dense_scores = np.zeros(self.index.vectors.ntotal, dtype=np.float32)
             dense_scores[ids[0][keep]] = np.maximum(scores[0][keep], 1e-6)
-            rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk)))
+            rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk), True))
 
-        # weighted reciprocal rank fusion; equal scores keep document order, equal fused scores go by id
         fused = np.zeros(n, dtype=np.float64)
-        for weight, scores in rankings:
+        for weight, scores, dense in rankings:
             seen = np.flatnonzero(scores > 0)
+            if t.fusion == "score" and len(seen):
+                # scores scaled to the ranking's best one (1) and to 0 for unseen documents; cosines, which are never
+                # near 0, from the lowest one seen
+                top_seen, low = float(scores[seen].max()), float(scores[seen].min()) if dense else 0.0
+                fused[seen] += weight * ((scores[seen] - low) / (top_seen - low) if top_seen > low else 1.0)
+                continue
+            # weighted reciprocal rank fusion; equal scores keep document order, equal fused scores go by id
             ranked = seen[np.argsort(-scores[seen], kind="stable")]
             fused[ranked] += weight / (t.rrf_k + np.arange(1, len(ranked) + 1, dtype=np.float64))
         candidates = np.flatnonzero(fused > 0)
