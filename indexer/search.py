@@ -41,24 +41,25 @@ SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, th
 class Tuning:
     """Fusion weights and the answer threshold, set from `python -m indexer eval` on the dev set."""
 
-    rrf_k: float = 5.0
+    rrf_k: float = 2.0  # reciprocal rank fusion only
     w_head: float = 1.0  # BM25 on title + keywords
-    w_body: float = 0.4  # BM25 on body chunks
+    w_body: float = 0.2  # BM25 on body chunks
     w_full: float = 1.0  # BM25 on whole sheets, title and keywords counted twice
-    w_dense: float = 0.2  # cosine on chunk embeddings
+    w_dense: float = 1.0  # cosine on the sheets' dense passages
     expansion_weight: float = 1.0  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
-    fusion: str = "rrf"  # "rrf": weighted reciprocal ranks; "score": weighted scores, each ranking's scaled to [0, 1]
+    fusion: str = "score"  # "rrf": weighted reciprocal ranks; "score": weighted scores, each ranking's scaled to [0, 1]
     # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
     # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold stays as far as it can inside both error
     # budgets (2 % of in-scope queries unanswered, 90 % of out-of-scope ones rejected). Below it there is no answer,
-    # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model).
+    # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model),
+    # one dense passage per sheet.
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 1.953), ("head_coverage", 2.48), ("cosine", 0.546), ("unknown", -1.867),
-                    ("length", 2.232), ("head_score", 2.257), ("off_topic", -4.034), ("named", 1.941)), -6.977, 0.25),
-        ("lexical", (("coverage", 2.028), ("head_coverage", 2.417), ("unknown", -1.926), ("length", 2.217),
-                     ("head_score", 2.246), ("off_topic", -4.038), ("named", 1.903)), -6.432, 0.27),
-        ("dense", (("cosine", 4.803),), -4.23, 0.48),
+        ("hybrid", (("coverage", 2.107), ("head_coverage", 2.504), ("cosine", 0.562), ("unknown", -1.743),
+                    ("length", 2.191), ("head_score", 2.183), ("off_topic", -3.975), ("named", 2.016)), -7.095, 0.29),
+        ("lexical", (("coverage", 2.101), ("head_coverage", 2.517), ("unknown", -1.75), ("length", 2.257),
+                     ("head_score", 2.213), ("off_topic", -4.025), ("named", 1.96)), -6.687, 0.29),
+        ("dense", (("cosine", 5.622),), -4.894, 0.48),
     )
 
     @property
@@ -174,8 +175,10 @@ class Ranker:
             rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk), True))
 
         fused = np.zeros(n, dtype=np.float64)
+        found = np.zeros(n, dtype=bool)  # seen by some ranking: a candidate even when its fused score is 0
         for weight, scores, dense in rankings:
             seen = np.flatnonzero(scores > 0)
+            found[seen] = True
             if t.fusion == "score" and len(seen):
                 # scores scaled to the ranking's best one (1) and to 0 for unseen documents; cosines, which are never
                 # near 0, from the lowest one seen
@@ -185,7 +188,7 @@ class Ranker:
             # weighted reciprocal rank fusion; equal scores keep document order, equal fused scores go by id
             ranked = seen[np.argsort(-scores[seen], kind="stable")]
             fused[ranked] += weight / (t.rrf_k + np.arange(1, len(ranked) + 1, dtype=np.float64))
-        candidates = np.flatnonzero(fused > 0)
+        candidates = np.flatnonzero(found)
         if len(candidates) > top:
             cutoff = np.partition(fused[candidates], len(candidates) - top)[len(candidates) - top]
             candidates = candidates[fused[candidates] >= cutoff]

@@ -3,7 +3,12 @@
     python tools/tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl [--index index] [--max-unanswered 0.02]
         [--min-rejected 0.90] [--no-grid] [--drop FEATURE...] [--evaluate FILE...]
 
-Embeds each query of the files once, grid-searches the fusion weights for hit@1, then fits, for each mode, a logistic
+Embeds each query of the files once and grid-searches the fusion (reciprocal rank or score-normalised) and its
+weights for hybrid hit@1. A few queries decide between neighbouring grid points, so the rule is built not to follow
+them: each tuning set counts the same whatever its size, and a point scores the mean hit@1 of itself and of its
+neighbours (one step along one axis), so that a flat top wins over a lone peak. It prints, for each tuning set, what
+the rule chooses without that set and the hit@1 it then gets on it (and the same for the plain best point): a
+cross-validation of the rule on the tuning sets themselves. Then it fits, for each mode, a logistic
 answer decision over `Ranker.features` (in-scope vs out-of-scope queries) and picks the threshold that stays
 farthest inside both error budgets: at most --max-unanswered of in-scope queries left unanswered, at least
 --min-rejected of out-of-scope ones rejected (see `_threshold`). Prints a `Tuning(...)` to paste into
