@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.build import embed_with_cache
-from indexer.chunks import MAX_WORDS, head_text, sheet_chunks, split_words
+from indexer.chunks import head_text, sheet_chunks, split_words
 from indexer.evaluate import load_queries
 from indexer.kb import load_kb
 from indexer.query import Analyzer
@@ -36,18 +36,13 @@ def _indexed(sheet: Sheet) -> list[str]:  # 0.3.0: every lexical chunk embedded 
     return [c.text for c in sheet_chunks(sheet)]
 
 
-def _lead(sheet: Sheet, words: int, keywords: bool, sections: tuple[str, ...] | None = None,
-          every_piece: bool = False) -> list[str]:
+def _lead(sheet: Sheet, words: int, keywords: bool, sections: tuple[str, ...] | None = None) -> list[str]:
     """Head passage (title, keywords or not, summary) and one passage per section: title, heading, first words."""
     summary = sheet.sections.get("En bref")
-    head = (head_text(sheet) if keywords else sheet.title) + (". " + summary.text if summary else "")
-    out = [head]
+    out = [(head_text(sheet) if keywords else sheet.title) + (". " + summary.text if summary else "")]
     for section in sheet.sections.values():
-        if sections is not None and section.name not in sections:
-            continue
-        pieces = split_words(section.text, MAX_WORDS) if every_piece else [section.text]
-        for piece in pieces:
-            out.append(f"{sheet.title}. {section.name} : {' '.join(piece.split()[:words])}")
+        if sections is None or section.name in sections:
+            out.append(f"{sheet.title}. {section.name} : {' '.join(section.text.split()[:words])}")
     return out
 
 
@@ -82,22 +77,14 @@ def _head_and(sheet: Sheet, words: int, sections: tuple[str, ...] | None = None)
 
 
 VARIANTS: dict[str, Callable[[Sheet], list[str]]] = {
-    "shipped": _shipped,
-    "0.3.0": _indexed,
-    "no-keywords": lambda s: _lead(s, MAX_WORDS, False, every_piece=True),
-    "lead80": lambda s: _lead(s, MAX_WORDS, True),
-    "lead40": lambda s: _lead(s, 40, True),
-    "lead40-nokw": lambda s: _lead(s, 40, False),
-    "lead25-nokw": lambda s: _lead(s, 25, False),
-    "sent40": lambda s: _sentences(s, 40),
-    "sent25": lambda s: _sentences(s, 25),
-    "split-head": lambda s: _split_head(s, 0),
-    "split-head8": lambda s: _split_head(s, 8),
-    "head+sent25": lambda s: _head_and(s, 25),
-    "head+who25": lambda s: _head_and(s, 25, ("Qui est concerné", "Cas particuliers")),
+    "shipped": _shipped,  # one passage per sheet: title, keywords, summary (`dense_text`)
+    "0.3.0": _indexed,  # every chunk
     "title+keywords": lambda s: [head_text(s)],
-    "head-only": lambda s: _lead(s, 0, True, sections=()),
-    "head-only-nokw": lambda s: _lead(s, 0, False, sections=()),
+    "title+summary": lambda s: _lead(s, 0, False, sections=()),
+    "split-head": lambda s: _split_head(s, 0),  # title + summary, and title + keywords apart
+    "split-head8": lambda s: _split_head(s, 8),  # title + summary, and title + 8 keywords at a time
+    "head+who25": lambda s: _head_and(s, 25, ("Qui est concerné", "Cas particuliers")),
+    "sent25": lambda s: _sentences(s, 25),  # title + summary, and each section's first sentences (25 words)
 }
 
 
