@@ -39,7 +39,7 @@ SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, th
 
 @dataclass(frozen=True)
 class Tuning:
-    """Fusion weights and the answer threshold, set from `python -m indexer eval` on the dev set."""
+    """The fusion, its weights and the answer decision, fitted by tools/tune.py on the tuning sets (tests/eval/dev*)."""
 
     rrf_k: float = 2.0  # reciprocal rank fusion only
     w_head: float = 1.0  # BM25 on title + keywords

@@ -1,7 +1,7 @@
 """Fit the ranking weights and the answer decision on a query set (never on the held-out one).
 
     python tools/tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl [--index index] [--max-unanswered 0.02]
-        [--min-rejected 0.90] [--no-grid] [--drop FEATURE...] [--evaluate FILE...]
+        [--min-rejected 0.90] [--no-grid] [--grid NAME=V1,V2...] [--drop FEATURE...] [--evaluate FILE...]
 
 Embeds each query of the files once and grid-searches the fusion (reciprocal rank or score-normalised) and its
 weights for hybrid hit@1. A few queries decide between neighbouring grid points, so the rule is built not to follow
@@ -52,10 +52,17 @@ def main() -> None:
     parser.add_argument("--min-rejected", type=float, default=0.90,
                         help="budget: the out-of-scope share rejected")
     parser.add_argument("--no-grid", action="store_true", help="keep the current fusion weights")
+    parser.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",
+                        help="other values for an axis of GRID, e.g. fusion=score w_body=0.1,0.2,0.4")
     parser.add_argument("--drop", nargs="+", default=[], metavar="FEATURE", help="fit without these features")
     parser.add_argument("--evaluate", nargs="+", default=[], metavar="FILE",
                         help="print the hybrid eval rows of the fitted tuning on these sets")
     args = parser.parse_args()
+    for axis in args.grid:
+        name, _, values = axis.partition("=")
+        if name not in GRID or not values:
+            parser.error(f"--grid {axis} : attendu NOM=V1,V2 avec NOM parmi {', '.join(GRID)}")
+        GRID[name] = [v if name == "fusion" else float(v) for v in values.split(",")]
     searcher = Searcher(args.index)
     ranker = searcher.refresh()
     prepared, origin = [], []  # (query, analysis, vector), and the tuning set each comes from
