@@ -115,7 +115,7 @@ def main() -> None:
         decision.append((mode, weights, round(float(model.intercept_[0]), 3), threshold))
         print(f"{mode}: tuning sets out-of-scope rejected {np.mean(p[y == 0] < threshold):.3f}, "
               f"in-scope unanswered {np.mean(p[y == 1] < threshold):.3f}")
-    print("\nTuning(" + ", ".join(f"{k}={v}" for k, v in best.items()) + f", decision={tuple(decision)})")
+    print("\nTuning(" + ", ".join(f"{k}={v!r}" for k, v in best.items()) + f", decision={tuple(decision)})")
     if args.evaluate:
         fitted = Searcher(args.index, tuning=dataclasses.replace(Tuning(), **best, decision=tuple(decision)))
         print()
