@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import __version__
-from indexer.chunks import MAX_WORDS, head_text, sheet_chunks
+from indexer.chunks import MAX_WORDS, PASSAGES, head_text, sheet_chunks
 from indexer.embed import Embedder, make_embedder
 from indexer.fiches_rank import FICHES_TIER
 from indexer.kb import KnowledgeBase, load_kb
@@ -54,7 +54,7 @@ def content_digest(kb: KnowledgeBase, model_spec: str, fiches: list | None = Non
     indexer's formats."""
     parts = {"sheets": sorted((s.id, s.digest) for s in kb.sheets), "partners": kb.partners, "glossary": kb.glossary,
              "off_topics": kb.off_topics, "model": model_spec, "indexer": __version__, "format": FORMAT_VERSION,
-             "chunk_words": MAX_WORDS}
+             "chunk_words": MAX_WORDS, "passages": PASSAGES}
     if fiches:
         parts["fiches"] = sorted((f.id, f.digest) for f in fiches)
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
@@ -155,7 +155,7 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
         try:
             chunks = [c for sheet in kb.sheets for c in sheet_chunks(sheet)]
             tokenized = [sheet_tokens(s) for s in kb.sheets]
-            vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress, notes)
+            vectors, embedded = embed_with_cache([c.dense for c in chunks], embedder, store, progress, notes)
             manifest = {
                 "build_id": build_id,
                 "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

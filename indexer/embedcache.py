@@ -58,7 +58,9 @@ class EmbeddingCache:
                 for key, blob in rows:
                     vector = np.frombuffer(blob, dtype=np.float32) if isinstance(blob, bytes) and len(blob) % 4 == 0 \
                         else None
-                    if vector is None or (self.dim and vector.size != self.dim) or not np.all(np.isfinite(vector)):
+                    # every embedder's vectors have norm 1: a vector garbled on disk seldom keeps it
+                    if vector is None or (self.dim and vector.size != self.dim) or not np.all(np.isfinite(vector)) \
+                            or abs(float(np.dot(vector, vector)) - 1.0) > 1e-3:
                         bad += 1
                         continue
                     found[key] = vector

@@ -39,31 +39,34 @@ SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, th
 
 @dataclass(frozen=True)
 class Tuning:
-    """Fusion weights and the answer threshold, set from `python -m indexer eval` on the dev set."""
+    """The fusion, its weights and the answer decision, fitted by tools/tune.py on the tuning sets (tests/eval/dev*)."""
 
-    rrf_k: float = 5.0
+    rrf_k: float = 2.0  # reciprocal rank fusion only
     w_head: float = 1.0  # BM25 on title + keywords
-    w_body: float = 0.4  # BM25 on body chunks
+    w_body: float = 0.2  # BM25 on body chunks
     w_full: float = 1.0  # BM25 on whole sheets, title and keywords counted twice
-    w_dense: float = 0.2  # cosine on chunk embeddings
+    w_dense: float = 1.0  # cosine on the sheets' dense passages
     expansion_weight: float = 1.0  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
+    fusion: str = "score"  # "rrf": weighted reciprocal ranks; "score": weighted scores, each ranking's scaled to [0, 1]
     # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
     # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold stays as far as it can inside both error
     # budgets (2 % of in-scope queries unanswered, 90 % of out-of-scope ones rejected). Below it there is no answer,
-    # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model).
+    # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model),
+    # one dense passage per sheet.
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 1.953), ("head_coverage", 2.48), ("cosine", 0.546), ("unknown", -1.867),
-                    ("length", 2.232), ("head_score", 2.257), ("off_topic", -4.034), ("named", 1.941)), -6.977, 0.25),
-        ("lexical", (("coverage", 2.028), ("head_coverage", 2.417), ("unknown", -1.926), ("length", 2.217),
-                     ("head_score", 2.246), ("off_topic", -4.038), ("named", 1.903)), -6.432, 0.27),
-        ("dense", (("cosine", 4.803),), -4.23, 0.48),
+        ("hybrid", (("coverage", 2.107), ("head_coverage", 2.504), ("cosine", 0.562), ("unknown", -1.743),
+                    ("length", 2.191), ("head_score", 2.183), ("off_topic", -3.975), ("named", 2.016)), -7.095, 0.29),
+        ("lexical", (("coverage", 2.101), ("head_coverage", 2.517), ("unknown", -1.75), ("length", 2.257),
+                     ("head_score", 2.213), ("off_topic", -4.025), ("named", 1.96)), -6.687, 0.29),
+        ("dense", (("cosine", 5.622),), -4.894, 0.48),
     )
 
     @property
     def top_score(self) -> float:
         """The fused score of a document ranked first by every ranking: the scale of `Hit.score`."""
-        return (self.w_head + self.w_body + self.w_full + self.w_dense) / (self.rrf_k + 1)
+        total = self.w_head + self.w_body + self.w_full + self.w_dense
+        return total if self.fusion == "score" else total / (self.rrf_k + 1)
 
     def threshold(self, mode: str = "hybrid") -> float:
         return next(d[3] for d in self.decision if d[0] == mode)
@@ -154,29 +157,38 @@ class Ranker:
         t = self.tuning
         n = len(self.ids)
         allowed = np.ones(n, dtype=bool) if partner is None else self.partner_of == partner
-        rankings: list[tuple[float, np.ndarray]] = []  # per-document scores, 0 where the signal did not see it
+        rankings: list[tuple[float, np.ndarray, bool]] = []  # (weight, per-document scores, 0 where the signal did
+        # not see the document, dense?)
         best_chunk = np.full(n, -1, dtype=np.int64)  # the passage shown for each document
         head = np.zeros(n, dtype=np.float32)
         if mode in ("hybrid", "lexical") and analysis.concepts:
             head = self._per_sheet(self.lexical_scores(self.index.head, analysis), allowed)
             full = self._per_sheet(self.lexical_scores(self.index.full, analysis), allowed)
             body = self._per_chunk(self.lexical_scores(self.index.body, analysis), allowed, best_chunk)
-            rankings += [(t.w_head, head), (t.w_full, full), (t.w_body, body)]
+            rankings += [(t.w_head, head, False), (t.w_full, full, False), (t.w_body, body, False)]
         if mode in ("hybrid", "dense") and query_vector is not None and self.index.vectors.ntotal:
             k = min(t.dense_k, self.index.vectors.ntotal)
             scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), k)
             keep = ids[0] >= 0  # FAISS pads with -1 when k exceeds what it has
             dense_scores = np.zeros(self.index.vectors.ntotal, dtype=np.float32)
             dense_scores[ids[0][keep]] = np.maximum(scores[0][keep], 1e-6)
-            rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk)))
+            rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk), True))
 
-        # weighted reciprocal rank fusion; equal scores keep document order, equal fused scores go by id
         fused = np.zeros(n, dtype=np.float64)
-        for weight, scores in rankings:
+        found = np.zeros(n, dtype=bool)  # seen by some ranking: a candidate even when its fused score is 0
+        for weight, scores, dense in rankings:
             seen = np.flatnonzero(scores > 0)
+            found[seen] = True
+            if t.fusion == "score" and len(seen):
+                # scores scaled to the ranking's best one (1) and to 0 for unseen documents; cosines, which are never
+                # near 0, from the lowest one seen
+                top_seen, low = float(scores[seen].max()), float(scores[seen].min()) if dense else 0.0
+                fused[seen] += weight * ((scores[seen] - low) / (top_seen - low) if top_seen > low else 1.0)
+                continue
+            # weighted reciprocal rank fusion; equal scores keep document order, equal fused scores go by id
             ranked = seen[np.argsort(-scores[seen], kind="stable")]
             fused[ranked] += weight / (t.rrf_k + np.arange(1, len(ranked) + 1, dtype=np.float64))
-        candidates = np.flatnonzero(fused > 0)
+        candidates = np.flatnonzero(found)
         if len(candidates) > top:
             cutoff = np.partition(fused[candidates], len(candidates) - top)[len(candidates) - top]
             candidates = candidates[fused[candidates] >= cutoff]

@@ -107,7 +107,7 @@ def test_unsure_answer_says_so(db, monkeypatch):
 def test_two_close_sheets_side_by_side(db, monkeypatch):
     from assistant import glance
 
-    monkeypatch.setattr(glance, "CLOSE_RATIO", 0.7)  # in the tiny KB, carte Vitale and carte grise score 0.87 / 0.65
+    monkeypatch.setattr(glance, "CLOSE_RATIO", 0.1)  # in the tiny KB, carte Vitale and carte grise score 3.2 / 0.48
     at = search(start(), "carte vitale perdue")
     shown = texts(at)
     assert "laquelle correspond à l'usager ?" in shown
@@ -143,7 +143,7 @@ def test_a_known_gap_says_where_to_direct(db, monkeypatch):
 
 
 def test_clicking_a_candidate_shows_its_card(db):
-    at = search(start(), "carte vitale perdue")
+    at = search(start(), "carte")  # carte Vitale first, carte grise a plausible second (3.2 / 2.07 in the tiny KB)
     button = at.button(key="show-ants-carte-grise-occasion")
     assert button.label == "Voir la fiche " + CARTE_GRISE  # a distinct name for each
     button.click().run()
@@ -195,13 +195,13 @@ def test_recent_searches_of_the_session(db):
 def test_search_logged_once_per_query_and_masked(db):
     at = search(start(), "immatriculer un véhicule, rappeler au 06 12 34 56 78")
     at.checkbox[0].check().run()
-    search(at, "carte vitale perdue")
+    search(at, "carte")
     at.button(key="show-ants-carte-grise-occasion").click().run()
     search(at, "recette de la tarte aux pommes")
     rows = stored(db, "searches")
     assert [(r["query"], r["answer"]) for r in rows] == [
         ("immatriculer un véhicule, rappeler au [TÉLÉPHONE]", "ants-carte-grise-occasion"),
-        ("carte vitale perdue", "cpam-carte-vitale"),
+        ("carte", "cpam-carte-vitale"),
         ("recette de la tarte aux pommes", None),
     ]
     assert 0.0 <= rows[2]["confidence"] <= 1.0

@@ -217,11 +217,11 @@ def test_every_sheet_prints_on_one_or_two_a4_pages(browser):
 
 
 def test_reload_and_back_keep_the_card(page):
-    ask(page, "carte vitale perdue")
+    ask(page, "carte")  # carte Vitale first, carte grise a plausible second in the tiny KB
     card_shown(page, "Obtenir ou remplacer sa carte Vitale")
     page.get_by_role("button", name="Voir la fiche " + CARTE_GRISE).click()
     card_shown(page, CARTE_GRISE)
-    assert "fiche=ants-carte-grise-occasion" in page.url and "q=carte+vitale+perdue" in page.url
+    assert "fiche=ants-carte-grise-occasion" in page.url and "q=carte&" in page.url + "&"
     page.reload()
     card_shown(page, CARTE_GRISE)
     page.go_back()

@@ -57,8 +57,14 @@ def test_rebuild_reembeds_only_the_changed_sheet(kb, index, embedder):
                     encoding="utf-8")
     embedder.calls = 0
     report = rebuild(kb, index, embedder, "hash")
-    assert report.embedded == 1  # only the edited Délais chunk; the other 19 come from the cache
-    assert embedder.calls == 2 < full / 3  # that chunk, and the check query run on the new build
+    assert report.embedded == 0  # a body section is not embedded: the sheet's dense passage did not change
+    assert embedder.calls == 1  # the check query run on the new build
+    path.write_text(path.read_text(encoding="utf-8").replace("abîmée se remplace", "abîmée se renouvelle"),
+                    encoding="utf-8")
+    embedder.calls = 0
+    report = rebuild(kb, index, embedder, "hash")
+    assert report.embedded == 1  # the edited summary is part of the sheet's one dense passage; the others are cached
+    assert embedder.calls == 2 < full  # that passage, and the check query
     embedder.calls = 0
     unchanged = rebuild(kb, index, embedder, "hash")
     assert unchanged.up_to_date and unchanged.build_id == report.build_id and embedder.calls == 0

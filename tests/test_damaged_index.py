@@ -227,7 +227,10 @@ def test_a_damaged_embedding_cache_is_discarded_and_rebuilt(fresh, damage):
     before = json.loads((build / "chunks.json").read_text(encoding="utf-8"))
     damage(_cache(index))
     report = rebuild(kb, index, HashEmbedder(), "hash", force=True)
-    assert report.embedded == report.chunks == len(before)  # nothing usable was taken from the damaged cache
+    assert report.chunks == len(before)
+    sheets = len({c["sheet"] for c in before})  # one dense passage per sheet
+    # nothing damaged was taken from the cache (a garbled vector is caught by its norm, alone)
+    assert report.embedded == sheets or (damage is garble and 1 <= report.embedded < sheets)
     assert any("cache d'encodage" in note for note in report.notes)
     assert Searcher(index, HashEmbedder()).search(QUERY).answer == "ants-carte-grise-occasion"
     again = rebuild(kb, index, HashEmbedder(), "hash", force=True)

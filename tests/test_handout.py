@@ -120,11 +120,11 @@ def test_site_settings_round_trip_and_errors(tmp_path):
 
 
 def hit(sheet_id, score):
-    return Hit(sheet_id, sheet_id, "ants", score, "", "")
+    """`score` on a scale where a sheet first in every ranking scores 0.433, put on the shipped fusion's scale."""
+    return Hit(sheet_id, sheet_id, "ants", score * glance.TOP / 0.433, "", "")
 
 
 def test_trust_needs_confidence_score_and_lead():
-    # Scores in the scale of the shipped fusion: a sheet first in every ranking scores 0.433.
     assert glance.trust(0.9, 0.25, [hit("a", 0.43), hit("b", 0.25)]).label == "Réponse sûre"
     assert glance.trust(0.30, 0.25, [hit("a", 0.43), hit("b", 0.25)]).label == "À vérifier"  # barely answered
     assert glance.trust(0.96, 0.25, [hit("a", 0.31), hit("b", 0.15)]).label == "À vérifier"  # weak own score

@@ -1,8 +1,14 @@
 """Ranking on the tiny KB with the deterministic embedder."""
 
+import dataclasses
+import itertools
+
 import pytest
 
-from indexer.search import Searcher
+from conftest import TINY_KB
+from indexer.chunks import dense_text, sheet_chunks
+from indexer.kb import load_kb
+from indexer.search import Searcher, Tuning
 
 
 @pytest.fixture
@@ -95,3 +101,40 @@ def test_a_sheet_named_in_full_among_other_words_is_a_feature_of_the_decision(se
     assert named(f"Bonjour, ma mère de 80 ans ne retrouve plus rien chez elle. {title} ?") == 1.0
     assert named("carte") == 0.0  # one word of a name is not the name
     assert named("tarte aux pommes") == 0.0
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "score"])
+def test_both_fusions_rank_the_obvious_sheet_first_within_the_top_score(index, fusion):
+    tuning = dataclasses.replace(Tuning(), fusion=fusion)
+    result = Searcher(index, tuning=tuning).search("carte vitale perdue volée", top=10)
+    assert result.results[0].id == "cpam-carte-vitale"
+    assert 0 < result.results[0].score <= tuning.top_score * (1 + 1e-6)  # float32 scores
+    assert [h.score for h in result.results] == sorted((h.score for h in result.results), reverse=True)
+
+
+def test_score_fusion_keeps_a_sheet_only_the_lowest_of_one_ranking_saw(index):
+    """Scaled to [0, 1], the lowest cosine adds 0: that sheet is still a result, last."""
+    result = Searcher(index, tuning=dataclasses.replace(Tuning(), fusion="score")).search("carte grise", top=50)
+    assert len(result.results) == 3 and result.results[0].id == "ants-carte-grise-occasion"
+
+
+def test_every_chunk_of_a_sheet_shares_its_one_dense_passage():
+    for sheet in load_kb(TINY_KB).sheets:
+        chunks = sheet_chunks(sheet)
+        assert len(chunks) > 1 and {c.dense for c in chunks} == {dense_text(sheet)}
+        assert sheet.title in dense_text(sheet) and all(k in dense_text(sheet) for k in sheet.keywords)
+        assert len({c.text for c in chunks}) == len(chunks)  # lexical search keeps one document per chunk
+
+
+def test_the_tuning_rule_prefers_a_flat_top_to_a_lone_peak():
+    from tools.tune import GRID, _robust_choice
+
+    shape = tuple(len(v) for v in GRID.values())
+    table = {p: (0.80, 0.80) for p in itertools.product(*(range(n) for n in shape))}
+    peak, plateau = (0, 0, 0, 0, 0), (0, 1, 1, 1, 2)
+    table[peak] = (0.95, 0.95)  # a lone peak: its neighbours are poor
+    for axis in range(1, len(plateau)):  # a plateau: the point and all its neighbours are good
+        for step in (-1, 0, 1):
+            point = plateau[:axis] + (plateau[axis] + step,) + plateau[axis + 1:]
+            table[point] = (0.92, 0.92)
+    assert _robust_choice(table) == plateau

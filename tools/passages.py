@@ -1,0 +1,139 @@
+"""What text is worth a dense vector? Dense-only hit@1 and the model's token count of each way of cutting the sheets.
+
+    python tools/passages.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl [--kb kb] [--index index]
+        [--variant NAME...]
+
+For each variant (see VARIANTS) the distinct passage texts of the 80 sheets are embedded (through the index
+folder's embedding cache, so a variant is embedded once), each query's analysed dense text is embedded as a query,
+and the sheets are ranked by their best passage's cosine, as `Ranker.rank` does in dense mode. Prints, per variant:
+distinct passages, tokens (what a full rebuild embeds), and hit@1 / hit@5 per query set. Choose on the tuning sets
+(tests/eval/dev*.jsonl) only.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from indexer.build import embed_with_cache
+from indexer.chunks import head_text, sheet_chunks, split_words
+from indexer.evaluate import load_queries
+from indexer.kb import load_kb
+from indexer.query import Analyzer
+from indexer.search import MAX_DENSE_WORDS
+from indexer.sheets import Sheet
+from indexer.store import IndexStore, load_build
+
+
+def _shipped(sheet: Sheet) -> list[str]:
+    return [c.dense for c in sheet_chunks(sheet)]
+
+
+def _indexed(sheet: Sheet) -> list[str]:  # 0.3.0: every lexical chunk embedded as is
+    return [c.text for c in sheet_chunks(sheet)]
+
+
+def _lead(sheet: Sheet, words: int, keywords: bool, sections: tuple[str, ...] | None = None) -> list[str]:
+    """Head passage (title, keywords or not, summary) and one passage per section: title, heading, first words."""
+    summary = sheet.sections.get("En bref")
+    out = [(head_text(sheet) if keywords else sheet.title) + (". " + summary.text if summary else "")]
+    for section in sheet.sections.values():
+        if sections is None or section.name in sections:
+            out.append(f"{sheet.title}. {section.name} : {' '.join(section.text.split()[:words])}")
+    return out
+
+
+def _sentences(sheet: Sheet, words: int) -> list[str]:
+    """Head without keywords, then per section the whole sentences that fit in `words` (at least one)."""
+    summary = sheet.sections.get("En bref")
+    out = [sheet.title + (". " + summary.text if summary else "")]
+    for section in sheet.sections.values():
+        first = split_words(section.text, words)[0]
+        out.append(f"{sheet.title}. {section.name} : {first}")
+    return out
+
+
+def _split_head(sheet: Sheet, group: int) -> list[str]:
+    """Title and summary, then title and keywords `group` at a time (all of them in one passage when 0)."""
+    summary = sheet.sections.get("En bref")
+    out = [sheet.title + (". " + summary.text if summary else "")]
+    keywords = list(sheet.keywords)
+    step = group or len(keywords) or 1
+    for start in range(0, len(keywords), step):
+        out.append(f"{sheet.title}. {', '.join(keywords[start:start + step])}")
+    return out
+
+
+def _head_and(sheet: Sheet, words: int, sections: tuple[str, ...] | None = None) -> list[str]:
+    """The head passage (title, keywords, summary) and each section's first whole sentences up to `words`."""
+    out = [_lead(sheet, 0, True, sections=())[0]]
+    for section in sheet.sections.values():
+        if section.name != "En bref" and (sections is None or section.name in sections):
+            out.append(f"{sheet.title}. {section.name} : {split_words(section.text, words)[0]}")
+    return out
+
+
+VARIANTS: dict[str, Callable[[Sheet], list[str]]] = {
+    "shipped": _shipped,  # one passage per sheet: title, keywords, summary (`dense_text`)
+    "0.3.0": _indexed,  # every chunk
+    "title+keywords": lambda s: [head_text(s)],
+    "title+summary": lambda s: _lead(s, 0, False, sections=()),
+    "split-head": lambda s: _split_head(s, 0),  # title + summary, and title + keywords apart
+    "split-head8": lambda s: _split_head(s, 8),  # title + summary, and title + 8 keywords at a time
+    "head+who25": lambda s: _head_and(s, 25, ("Qui est concerné", "Cas particuliers")),
+    "sent25": lambda s: _sentences(s, 25),  # title + summary, and each section's first sentences (25 words)
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("files", nargs="+")
+    parser.add_argument("--kb", default="kb")
+    parser.add_argument("--index", default="index", help="an index folder: its embedding cache and its model")
+    parser.add_argument("--variant", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    args = parser.parse_args()
+    from indexer.embed import build_spec, make_embedder
+
+    store = IndexStore(args.index)
+    built = load_build(store.current_path())
+    embedder = make_embedder(build_spec(built.manifest.get("model_spec"), built.manifest["model"]))
+    lexicon = built.lexicon
+    analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"])
+    sheets = load_kb(args.kb).sheets
+    sets = {Path(f).stem: [q for q in load_queries(f) if q.expected] for f in args.files}
+    texts = sorted({" ".join(analyzer.analyze(q.query).dense_text.split()[:MAX_DENSE_WORDS])
+                    for qs in sets.values() for q in qs})
+    qvec = dict(zip(texts, (embedder.encode_query(t) for t in texts)))
+    print("| variant | passages | tokens | mean | max | " + " | ".join(f"{n} hit@1 | {n} hit@5" for n in sets) + " |")
+    print("|---|---|---|---|---|" + "---|---|" * len(sets))
+    for name in args.variant:
+        owners, passages = [], []
+        for sheet in sheets:
+            distinct = list(dict.fromkeys(VARIANTS[name](sheet)))
+            owners += [sheet.id] * len(distinct)
+            passages += distinct
+        counts = [embedder.token_count(p) for p in passages]
+        vectors, _ = embed_with_cache(passages, embedder, store, progress=False)
+        ids = sorted(set(owners))
+        owner = np.array([ids.index(o) for o in owners])
+        cells = []
+        for qs in sets.values():
+            hit1 = hit5 = 0
+            for q in qs:
+                dense = " ".join(analyzer.analyze(q.query).dense_text.split()[:MAX_DENSE_WORDS])
+                scores = vectors @ qvec[dense]
+                best = np.full(len(ids), -2.0)
+                np.maximum.at(best, owner, scores)
+                ranked = [ids[i] for i in np.argsort(-best, kind="stable")[:5]]
+                hit1 += ranked[0] in q.expected
+                hit5 += bool(set(ranked) & set(q.expected))
+            cells += [f"{hit1 / len(qs):.4f}", f"{hit5 / len(qs):.4f}"]
+        print(f"| {name} | {len(passages)} | {sum(counts)} | {sum(counts) // len(counts)} | {max(counts)} | "
+              + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
