@@ -254,9 +254,12 @@ class Ranker:
         return covered / total if total else 0.0
 
     def cosine(self, query_vector: np.ndarray, sheet_id: str) -> float:
-        """Best cosine between the query and the sheet's chunks, even when FAISS's top-k did not reach them."""
+        """Best cosine between the query and the sheet's chunks, even when FAISS's top-k did not reach them.
+
+        Only chunks with a vector count: in the official fiches' tier, the first chunks only (one per fiche)."""
         flat = self.index.vectors.index  # IndexIDMap over IndexFlatIP; ids are chunk positions
-        return max(float(flat.reconstruct(i) @ query_vector) for i in self.sheet_chunks[sheet_id])
+        return max((float(flat.reconstruct(i) @ query_vector) for i in self.sheet_chunks[sheet_id] if i < flat.ntotal),
+                   default=0.0)
 
     def features(self, analysis: Analysis, sheet_id: str, cosine: float | None, head_score: float) -> dict[str, float]:
         """What the answer decision looks at: how much of the query the best sheet explains."""
