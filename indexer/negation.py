@@ -7,7 +7,9 @@ negation word are negated; they say what the sheet is about only for a query tha
 
 from __future__ import annotations
 
-from indexer.text import STOPWORDS, stem, words
+import re
+
+from indexer.text import STOPWORDS, fold, stem, words
 
 NEGATIONS = frozenset({"sans", "pas", "aucun", "aucune", "jamais", "ni"})
 
@@ -26,3 +28,12 @@ def affirmed_tokens(text: str) -> list[str]:
         if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
             out.append(stem(word))
     return out
+
+
+# "sans X", "aucun X", "ni X", "pas de X": X (up to four words) is what the text says is missing, not its subject
+_MISSING = re.compile(r"\b(?:sans|aucune?|ni|pas\s+(?:de|des|du|d'))\s*(?:[a-z0-9'-]+\s*){1,4}")
+
+
+def without_missing(text: str) -> str:
+    """The text (folded) without what it says is missing: "AME sans titre de séjour" -> "ame , "."""
+    return _MISSING.sub(" , ", fold(text))
