@@ -307,9 +307,11 @@ class Ranker:
 
 
 def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 5, partner: str | None = None,
-              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None, source: str = "all") -> Result:
+              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None, source: str = "all",
+              fiche_threshold: float | None = None) -> Result:
     """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query over the counter sheets and,
-    when the build has them, the official fiches (policy: indexer/fiches_rank.py). Lexical needs no embedder."""
+    when the build has them, the official fiches (policy: indexer/fiches_rank.py). Lexical needs no embedder.
+    `fiche_threshold`: another answer threshold for the fiches than FICHE_THRESHOLDS (tools/fiches_tune.py)."""
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
     if source not in SOURCES:
@@ -334,8 +336,10 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
         fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
                                                                  partner)
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
-                           FICHE_THRESHOLDS[mode], lambda sid: _cited(ranker, sid), top,
-                           analysis.off_topic is not None, names_fiche(features, fiche_features))
+                           FICHE_THRESHOLDS[mode] if fiche_threshold is None else fiche_threshold, lambda sid: _cited(ranker, sid), top,
+                           # a query that names the sheet asks about it, even when it also mentions a known gap
+                           analysis.off_topic is not None and not features.get("named"),
+                           names_fiche(features, fiche_features))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""
