@@ -5,7 +5,8 @@
   other fiches. Two exceptions. The query is about a known gap of
   the counter sheets (kb/hors-champ.yaml: no sheet covers that subject, "renouveler mon titre de séjour" is not
   the AME sheet's subject even though it says "sans titre de séjour") and the best fiche is confident, more than
-  the sheet, and not cited by it: the fiche answers. Likewise when the query says the best fiche's title in full
+  the sheet, and not cited by it: the fiche answers, unless the query names the sheet (its title or a keyword in
+  full). Likewise when the query says the best fiche's title in full
   and not the sheet's title or keywords ("Congé pour enfant malade dans le secteur privé" is not a France Travail
   question, however many of its words that sheet has).
 - Otherwise, when the best fiche is confident: the best sheet answers if it cites that fiche (the two agree),
@@ -54,18 +55,22 @@ class Decision:
 
 def combine(sheet_hits: list, sheet_confidence: float, sheet_threshold: float,
             fiche_hits: list, fiche_confidence: float, fiche_threshold: float,
-            cited: Callable[[str], list], top: int, known_gap: bool = False, fiche_named: bool = False) -> Decision:
+            cited: Callable[[str], list], top: int, known_gap: bool = False, fiche_named: bool = False,
+            sheet_named: bool = False) -> Decision:
     """The two tiers' hits and confidences -> the answer and the results list.
 
     `cited(sheet_id)` gives Hit objects for the fiches a sheet cites (found in the fiche tier), in its order;
     `known_gap`: the query is about a subject the counter sheets are known not to cover; `fiche_named`: the query
-    says the best fiche's title in full, and not the best sheet's title or keywords."""
+    says the best fiche's title in full, and not the best sheet's title or keywords; `sheet_named`: the query says
+    the best sheet's title or a keyword in full (then it asks about that sheet, even when it mentions a known gap:
+    "he has a titre de séjour and wants to keep driving with his foreign licence")."""
     fiche_ok = bool(fiche_hits) and fiche_confidence >= fiche_threshold
     if sheet_hits:
         first = sheet_hits[0]
         cites = cited(first.id)
         agrees = fiche_ok and fiche_hits[0].id in {h.id for h in cites}
-        overruled = fiche_ok and not agrees and (fiche_named or (known_gap and fiche_confidence > sheet_confidence))
+        overruled = fiche_ok and not agrees and (fiche_named or (known_gap and not sheet_named
+                                                                    and fiche_confidence > sheet_confidence))
         if (sheet_confidence >= sheet_threshold and not overruled) or agrees:
             # the cited fiche the query is closest to comes next; the sheet's other citations after the other sheets
             ranked = {h.id: n for n, h in enumerate(fiche_hits)}

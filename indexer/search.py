@@ -337,9 +337,8 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
                                                                  partner)
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
                            FICHE_THRESHOLDS[mode] if fiche_threshold is None else fiche_threshold, lambda sid: _cited(ranker, sid), top,
-                           # a query that names the sheet asks about it, even when it also mentions a known gap
-                           analysis.off_topic is not None and not features.get("named"),
-                           names_fiche(features, fiche_features))
+                           analysis.off_topic is not None, names_fiche(features, fiche_features),
+                           bool(features.get("named")))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""
