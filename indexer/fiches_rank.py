@@ -11,8 +11,7 @@
   question, however many of its words that sheet has).
 - Otherwise, when the best fiche is confident: the best sheet answers if it cites that fiche (the two agree),
   else the fiche is the answer, with the best counter sheet second.
-- Otherwise there is no answer; suggestions alternate, a counter sheet first: sheet, fiche, sheet, fiche… (a fiche
-  first when the query is about a known gap of the counter sheets and does not name the sheet).
+- Otherwise there is no answer; suggestions alternate, a counter sheet first: sheet, fiche, sheet, fiche…
 
 A fiche that is merely more confident than an answering sheet does not overrule it: a long situation shares many
 words with some fiche (they are long), and on the tuning sets that rule took more right sheets away than it
@@ -84,11 +83,8 @@ def combine(sheet_hits: list, sheet_confidence: float, sheet_threshold: float,
     if fiche_ok:  # the best counter sheet stays in view, second
         results = fiche_hits[:1] + sheet_hits[:1] + fiche_hits[1:] + sheet_hits[1:]
         return Decision(fiche_hits[0].id, results[:top], fiche_confidence, "fiche")
-    # no answer: suggestions alternate, a counter sheet first, or an official fiche first when the query is about a
-    # known gap of the counter sheets that it does not name
-    first, second = (fiche_hits, sheet_hits) if known_gap and not sheet_named else (sheet_hits, fiche_hits)
-    mixed = [h for pair in zip(first, second) for h in pair]
-    longer = first[len(second):] or second[len(first):]
+    mixed = [h for pair in zip(sheet_hits, fiche_hits) for h in pair]
+    longer = sheet_hits[len(fiche_hits):] or fiche_hits[len(sheet_hits):]
     return Decision(None, (mixed + longer)[:top], max(sheet_confidence, fiche_confidence), "")
 
 

@@ -160,15 +160,6 @@ def test_policy_a_known_gap_lets_a_more_confident_uncited_fiche_overrule_the_she
     assert combine(*args, top=5, known_gap=True, sheet_named=True).answer == "s1"
 
 
-def test_policy_a_known_gap_without_an_answer_suggests_the_official_fiche_first():
-    from indexer.fiches_rank import combine
-
-    args = ([H("s1"), H("s2")], 0.1, 0.3, [H("F1")], 0.6, 0.75, lambda sid: [])
-    assert ids(combine(*args, top=5, known_gap=True)) == ["F1", "s1", "s2"]
-    assert ids(combine(*args, top=5)) == ["s1", "F1", "s2"]
-    assert ids(combine(*args, top=5, known_gap=True, sheet_named=True)) == ["s1", "F1", "s2"]
-
-
 def test_policy_nothing_confident_alternates_suggestions_sheet_first():
     from indexer.fiches_rank import combine
 
