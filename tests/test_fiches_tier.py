@@ -50,3 +50,18 @@ def test_a_known_gap_said_as_missing_is_not_the_subject():
     assert gaps.match("AME sans titre de séjour") is None
     assert gaps.match("je n'ai pas de titre de séjour, comment me soigner") is None
     assert "revenu" not in without_missing("Aucun revenu, je vis chez ma sœur")
+
+
+def test_a_known_gap_is_covered_only_by_a_sheet_name_that_is_that_expression(kb):
+    from indexer.kb import load_kb
+
+    gaps = kb / "hors-champ.yaml"
+    gaps.write_text(gaps.read_text(encoding="utf-8").replace(
+        "[carte de séjour, titre de séjour]", "[carte de séjour, titre de séjour, changement de titulaire, voiture]"),
+        encoding="utf-8")
+    loaded = load_kb(kb)
+    kept = loaded.off_topics[0]["expressions"]
+    # "changement de titulaire" is a keyword of ants-carte-grise-occasion: covered, dropped with a warning;
+    # "voiture" is only part of its keyword "acheter une voiture d'occasion": a gap of its own, kept
+    assert "changement de titulaire" not in kept and "voiture" in kept
+    assert any("changement de titulaire" in w.message and w.severity == "warning" for w in loaded.warnings)
