@@ -17,6 +17,7 @@ from indexer import __version__
 from indexer.chunks import MAX_WORDS, PASSAGES, head_text, sheet_chunks
 from indexer.embed import Embedder, make_embedder
 from indexer.fiches_rank import FICHES_TIER
+from indexer.fiches_tier import DENSE_WORDS, tier_chunks
 from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import Ranker, run_query
 from indexer.sheets import Problem
@@ -57,6 +58,7 @@ def content_digest(kb: KnowledgeBase, model_spec: str, fiches: list | None = Non
              "chunk_words": MAX_WORDS, "passages": PASSAGES}
     if fiches:
         parts["fiches"] = sorted((f.id, f.digest) for f in fiches)
+        parts["fiche_dense_words"] = DENSE_WORDS
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -193,12 +195,15 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
 
 def _write_fiches_tier(path: Path, kb: KnowledgeBase, fiches: list, embedder: Embedder, store: IndexStore,
                        manifest: dict, progress: bool) -> tuple[int, int]:
-    """The official fiches' own index, in the same layout as a build, checked like one. (chunks, embedded)"""
+    """The official fiches' own index, in the same layout as a build, checked like one. (chunks, embedded)
+
+    Every section is indexed for BM25; one passage per fiche is embedded (indexer/fiches_tier.py)."""
     path.mkdir()
-    chunks = [c for fiche in fiches for c in sheet_chunks(fiche)]
+    chunks, passages = tier_chunks(fiches)
     tokenized = [sheet_tokens(f) for f in fiches]
-    vectors, embedded = embed_with_cache([c.text for c in chunks], embedder, store, progress)
-    tier = {**manifest, "sheets": {f.id: f.digest for f in fiches}, "chunks": len(chunks), "tier": FICHES_TIER}
+    vectors, embedded = embed_with_cache(passages, embedder, store, progress)
+    tier = {**manifest, "sheets": {f.id: f.digest for f in fiches}, "chunks": len(chunks), "tier": FICHES_TIER,
+            "dense": {"passages": len(passages), "words": DENSE_WORDS}}
     write_build(path, vectors, [c.to_dict() for c in chunks], fiches, lexicon_of(kb, tokenized, fiches),
                 [head for head, _ in tokenized], [tokens(c.text) for c in chunks],
                 [head * 2 + body for head, body in tokenized], tier)

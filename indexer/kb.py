@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from indexer.chunks import head_text
-from indexer.offtopic import contains, expression_key, match_keys
+from indexer.negation import without_missing
+from indexer.offtopic import expression_key
 from indexer.sheets import Problem, Sheet, YamlLoader, parse_sheet
 from indexer.verifications import Verification, load_verifications
 
@@ -190,7 +190,8 @@ def _load_off_topics(path: Path, sheets: list[Sheet], problems: list[Problem]) -
         problems.append(Problem(shown, root.start_mark.line + 1, "hors-champ : une liste de sujets est attendue",
                                 "voir l'en-tête du fichier"))
         return []
-    heads = [(s.id, match_keys(head_text(s))) for s in sheets]
+    # a sheet covers an expression that is one of its names (title or keyword, without what it says is missing)
+    names = [(s.id, {frozenset(expression_key(without_missing(n))) for n in [s.title, *s.keywords]}) for s in sheets]
     topics = []
     for item in root.value:
         line = item.start_mark.line + 1
@@ -209,7 +210,7 @@ def _load_off_topics(path: Path, sheets: list[Sheet], problems: list[Problem]) -
             if not key:
                 problems.append(Problem(shown, where, f"expression vide ou sans mot utile : {node.value!r}"))
                 continue
-            covered = [sid for sid, head in heads if contains(head, key)]
+            covered = [sid for sid, keys in names if frozenset(key) in keys]
             if covered:
                 problems.append(Problem(shown, where, f"« {node.value} » figure dans le titre ou les mots-clés de "
                                         f"{', '.join(covered)} : expression ignorée",

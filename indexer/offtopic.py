@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from indexer.negation import without_missing
 from indexer.text import content_words, tokens
 
 SLACK = 1  # other words allowed among an expression's words
@@ -71,6 +72,6 @@ class Matcher:
 
     def match(self, text: str) -> OffTopic | None:
         """The first topic (in file order) one of whose expressions occurs in `text`."""
-        keys = match_keys(text)
+        keys = match_keys(without_missing(text))  # "sans titre de séjour" is not about getting one
         found = [n for k in set(keys) for n, expression in self.by_key.get(k, ()) if contains(keys, expression)]
         return self.topics[min(found)] if found else None

@@ -20,6 +20,7 @@ import numpy as np
 from indexer.embed import Embedder, build_spec, loads_at_once, make_embedder
 from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine, names_fiche
 from indexer.language import is_foreign
+from indexer.negation import affirmed_tokens, negates
 from indexer.offtopic import Matcher, OffTopic, compile_topic
 from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
@@ -137,9 +138,13 @@ class Ranker:
         self.idf = {s: math.log(1 + n / c) for s, c in df.items()}
         self.unknown_idf = math.log(1 + n / 0.5)
         self.max_idf = math.log(1 + (n - 0.5) / 1.5)  # BM25's idf of a term found in one sheet only
-        # each sheet's title and keywords of two content words or more, as stem sets: "avis d'imposition"
-        self.names = {sid: [set(p) for p in (tokens(t) for t in [sheet.title, *sheet.keywords]) if len(set(p)) >= 2]
-                      for sid, sheet in index.sheets.items()}
+        # each sheet's title and keywords of two content words or more, as stem sets: "avis d'imposition", with
+        # whether it says a negation ("sans titre de séjour": a name only for a query that negates too)
+        self.names = {sid: [(set(p), negates(t)) for t, p in ((t, tokens(t)) for t in [sheet.title, *sheet.keywords])
+                            if len(set(p)) >= 2] for sid, sheet in index.sheets.items()}
+        # title and keyword stems that no negation negates: the head as a query without negation reads it
+        self.affirmed_head = {sid: set().union(*(affirmed_tokens(t) for t in [sheet.title, *sheet.keywords]))
+                              for sid, sheet in index.sheets.items()}
         self.chunk_sheet = [c["sheet"] for c in index.chunks]
         self.sheet_chunks: dict[str, list[int]] = {}
         for i, sid in enumerate(self.chunk_sheet):
@@ -254,9 +259,14 @@ class Ranker:
         return [c for c in analysis.concepts
                 if not (any(ch.isdigit() for ch in c.words) and not c.stems & self.idf.keys())]
 
-    def coverage(self, concepts: list[Concept], sheet_id: str, head_only: bool = False) -> float:
-        """Share of the concepts (weighted by rarity) that the sheet's words (or title and keywords) cover."""
-        terms = (self.head_terms if head_only else self.terms).get(sheet_id, set())
+    def coverage(self, concepts: list[Concept], sheet_id: str, head_only: bool = False,
+                 affirmed: bool = False) -> float:
+        """Share of the concepts (weighted by rarity) that the sheet's words (or title and keywords) cover;
+        `affirmed`: only the title and keyword words that no negation negates."""
+        if head_only and affirmed:
+            terms = self.affirmed_head.get(sheet_id, set())
+        else:
+            terms = (self.head_terms if head_only else self.terms).get(sheet_id, set())
         total = covered = 0.0
         for concept in concepts:
             weight = max(self.idf.get(s, self.unknown_idf) for phrase in concept.typed for s in phrase)
@@ -266,9 +276,12 @@ class Ranker:
         return covered / total if total else 0.0
 
     def cosine(self, query_vector: np.ndarray, sheet_id: str) -> float:
-        """Best cosine between the query and the sheet's chunks, even when FAISS's top-k did not reach them."""
+        """Best cosine between the query and the sheet's chunks, even when FAISS's top-k did not reach them.
+
+        Only chunks with a vector count: in the official fiches' tier, the first chunks only (one per fiche)."""
         flat = self.index.vectors.index  # IndexIDMap over IndexFlatIP; ids are chunk positions
-        return max(float(flat.reconstruct(i) @ query_vector) for i in self.sheet_chunks[sheet_id])
+        return max((float(flat.reconstruct(i) @ query_vector) for i in self.sheet_chunks[sheet_id] if i < flat.ntotal),
+                   default=0.0)
 
     def features(self, analysis: Analysis, sheet_id: str, cosine: float | None, head_score: float) -> dict[str, float]:
         """What the answer decision looks at: how much of the query the best sheet explains."""
@@ -282,12 +295,14 @@ class Ranker:
             else:
                 unknown += weight
         said = set().union(*(c.stems for c in concepts))
+        negating = negates(analysis.query)
         return {
             # the query says one of the sheet's names in full, in any order and among other words: a long situation
             # that mentions "avis d'imposition" asks about that sheet, however much else it tells
-            "named": float(any(name <= said for name in self.names.get(sheet_id, []))),
+            "named": float(any(name <= said for name, negated in self.names.get(sheet_id, [])
+                               if negating or not negated)),
             "coverage": self.coverage(concepts, sheet_id),
-            "head_coverage": self.coverage(concepts, sheet_id, head_only=True),
+            "head_coverage": self.coverage(concepts, sheet_id, head_only=True, affirmed=not negating),
             "cosine": 0.0 if cosine is None else cosine,
             "unknown": unknown / (known + unknown) if known + unknown else 1.0,
             "length": math.log1p(len(concepts)),
@@ -304,9 +319,11 @@ class Ranker:
 
 
 def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 5, partner: str | None = None,
-              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None, source: str = "all") -> Result:
+              mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None, source: str = "all",
+              fiche_threshold: float | None = None) -> Result:
     """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query over the counter sheets and,
-    when the build has them, the official fiches (policy: indexer/fiches_rank.py). Lexical needs no embedder."""
+    when the build has them, the official fiches (policy: indexer/fiches_rank.py). Lexical needs no embedder.
+    `fiche_threshold`: another answer threshold for the fiches than FICHE_THRESHOLDS (tools/fiches_tune.py)."""
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
     if source not in SOURCES:
@@ -331,8 +348,9 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
         fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
                                                                  partner)
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
-                           FICHE_THRESHOLDS[mode], lambda sid: _cited(ranker, sid), top,
-                           analysis.off_topic is not None, names_fiche(features, fiche_features))
+                           FICHE_THRESHOLDS[mode] if fiche_threshold is None else fiche_threshold, lambda sid: _cited(ranker, sid), top,
+                           analysis.off_topic is not None, names_fiche(features, fiche_features),
+                           bool(features.get("named")))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""

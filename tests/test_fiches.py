@@ -156,6 +156,8 @@ def test_policy_a_known_gap_lets_a_more_confident_uncited_fiche_overrule_the_she
     assert combine(*args, top=5, known_gap=True).answer == "F1"
     assert combine(*args, top=5, known_gap=False).answer == "s1"
     assert combine([H("s1")], 0.8, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5, known_gap=True).answer == "s1"
+    # a query that names the sheet asks about it, even when it mentions a known gap too
+    assert combine(*args, top=5, known_gap=True, sheet_named=True).answer == "s1"
 
 
 def test_policy_nothing_confident_alternates_suggestions_sheet_first():
