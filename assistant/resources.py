@@ -8,6 +8,8 @@ served at the next query without restarting the app. Failures are not cached: on
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -41,9 +43,21 @@ def searcher() -> Searcher:
     st.stop()
 
 
+@st.cache_resource
+def _turns() -> threading.Semaphore:
+    return threading.Semaphore(int(os.environ.get("ASSISTANT_CONCURRENT_SEARCHES") or os.cpu_count() or 1))
+
+
+def turn() -> threading.Semaphore:
+    """Searches and cards computed at the same time, at most one per core (ASSISTANT_CONCURRENT_SEARCHES): the
+    others wait their turn, first come first served. Twenty agents pressing Enter together then get their cards
+    one after the other, the first ones at once, instead of all sharing the cores and all waiting for the last."""
+    return _turns()
+
+
 def dense_note(searcher: Searcher, result: Result | None) -> str | None:
     """A discreet word when a search was answered by keywords only because the model is not ready (or failed)."""
-    if result is None or result.mode != "lexical":
+    if result is None or result.mode != "lexical" or result.certain:
         return None
     if searcher.model_error is not None:
         return f"Recherche sémantique indisponible ({searcher.model_error}) : résultats par mots-clés."

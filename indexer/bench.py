@@ -182,3 +182,64 @@ def run_bench(kb_dir: str, model: str, synthetic: int = 0, fiches: str | None = 
                 f"  mémoire maximale (processus)   {result['peak_rss_mb']:.0f} Mo",
             ]
     return "\n".join(lines)
+
+
+def read_queries(path: str | Path) -> list[str]:
+    """The queries of an evaluation file (JSON lines with a "query"), or of a plain text file (one per line)."""
+    import json
+
+    found = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                found.append(json.loads(line)["query"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: ligne illisible ({exc})") from exc
+        else:
+            found.append(line.strip())
+    return found
+
+
+def _quantiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
+
+
+def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 1, source: str = "all",
+                always_embed: bool = False) -> list[dict]:
+    """Warm queries, one mode after the other: the model is loaded and a query run first; the query-vector cache is
+    cleared before every query, so each one is embedded as if it were new. Wall and CPU (process) milliseconds
+    per query, the part spent embedding the query (wall), and how many hybrid queries were answered by certain
+    keywords without embedding (`always_embed`: none are)."""
+    from indexer.search import CERTAIN, Searcher
+
+    searcher = Searcher(index, certain=None if always_embed else CERTAIN)
+    searcher.search("échauffement", wait=True)
+    rows = []
+    for mode in modes:
+        searcher.search("échauffement", mode=mode, wait=True, source=source)
+        wall, cpu, embed, certain = [], [], [], 0
+        for _ in range(rounds):
+            for query in queries:
+                searcher.clear_cache()
+                started, cpu_started = time.perf_counter(), time.process_time()
+                result = searcher.search(query, mode=mode, wait=True, source=source)
+                cpu.append((time.process_time() - cpu_started) * 1000)
+                wall.append((time.perf_counter() - started) * 1000)
+                embed.append(result.timings.get("embed", 0.0) * 1000)
+                certain += result.certain
+        rows.append({"mode": mode, "queries": len(wall), "wall": _quantiles(wall), "cpu": _quantiles(cpu),
+                     "embed": _quantiles(embed), "certain": certain})
+    return rows
+
+
+def format_query_times(rows: list[dict], label: str) -> str:
+    lines = [f"Requêtes à chaud, {label} (cache des vecteurs vidé avant chacune), p50 / p95 en ms :",
+             f"  {'mode':8} {'requêtes':>8} {'temps réel':>16} {'CPU':>16} {'dont encodage':>16} {'sans encodage':>14}"]
+    for r in rows:
+        cells = [f"{a:7.1f} / {b:6.1f}" for a, b in (r["wall"], r["cpu"], r["embed"])]
+        lines.append(f"  {r['mode']:8} {r['queries']:8d} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16} "
+                     f"{r['certain']:14d}")
+    return "\n".join(lines)

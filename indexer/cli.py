@@ -119,6 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", type=int, default=0, help="ajouter une base synthétique de N fiches (ex. 10000)")
     p.add_argument("--fiches", help="mesurer l'import d'un flux de fiches officielles (zip ou dossier de F*.xml) : "
                                     "import, réimport après 1 %% de modifications, recherche, mémoire, taille")
+    p.add_argument("--queries", help="mesurer seulement des requêtes à chaud sur --index : fichier d'évaluation "
+                                     "(JSON lines) ou une requête par ligne")
+    _index(p)
+    p.add_argument("--mode", default="all", choices=["all", "hybrid", "dense", "lexical"],
+                   help="modes mesurés avec --queries")
+    p.add_argument("--rounds", type=int, default=1, help="passages sur les requêtes avec --queries")
+    p.add_argument("--always-embed", action="store_true",
+                   help="avec --queries : encoder chaque requête hybride, même quand les mots-clés sont certains")
+    _source(p)
     p.set_defaults(func=cmd_bench)
     return parser
 
@@ -323,7 +332,19 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from indexer.bench import run_bench
+    from indexer.bench import format_query_times, query_times, read_queries, run_bench
 
+    if args.queries:
+        from indexer.search import MODES
+
+        try:
+            queries = read_queries(args.queries)
+        except (OSError, ValueError) as exc:
+            print(f"erreur : {exc}", file=sys.stderr)
+            return 1
+        modes = list(MODES) if args.mode == "all" else [args.mode]
+        rows = query_times(args.index, queries, modes, max(1, args.rounds), args.source, args.always_embed)
+        print(format_query_times(rows, f"{args.queries} sur {args.index}"))
+        return 0
     print(run_bench(args.kb, args.model, synthetic=args.synthetic, fiches=args.fiches))
     return 0
