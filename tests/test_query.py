@@ -48,3 +48,28 @@ def test_everyday_stopwords_are_not_read_as_acronyms():
 def test_empty_and_symbol_only_queries():
     assert analyzer().analyze("").concepts == []
     assert analyzer().analyze("?!…").concepts == []
+
+
+def test_the_query_benchmark_reads_evaluation_files_and_times_every_mode(index, tmp_path):
+    from indexer.bench import format_query_times, query_times, read_queries
+
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"query": "carte grise occasion", "expected": []}\n\naide au logement étudiant\n',
+                       encoding="utf-8")
+    assert read_queries(queries) == ["carte grise occasion", "aide au logement étudiant"]
+    rows = query_times(str(index), read_queries(queries), ["hybrid", "lexical"], rounds=2)
+    assert [(r["mode"], r["queries"]) for r in rows] == [("hybrid", 4), ("lexical", 4)]
+    assert rows[0]["certain"] == 2 and rows[1]["certain"] == 0  # the certain query, once per round, not embedded
+    assert query_times(str(index), ["carte grise occasion"], ["hybrid"], always_embed=True)[0]["certain"] == 0
+    assert "hybrid" in format_query_times(rows, "test")
+
+
+def test_an_unreadable_query_file_names_its_line(tmp_path):
+    import pytest
+
+    from indexer.bench import read_queries
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "apl"}\n{"requete": "rsa"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:2"):
+        read_queries(bad)
