@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 from indexer.embed import ModelError
 from indexer.kb import KnowledgeBase, load_kb
-from indexer.search import Result, Searcher
+from indexer.search import CERTAIN, Result, Searcher
 from indexer.store import NoIndexError, StoreError
 
 from assistant import config
@@ -26,7 +26,8 @@ REBUILD_COMMAND = "python -m indexer rebuild"
 @st.cache_resource(show_spinner="Chargement de l'index…")
 def _searcher(index_dir: str) -> Searcher:
     # The model loads in the background: the page answers lexically at once, and semantically a few seconds later.
-    return Searcher(index_dir, warm_up=True)
+    # A request whose keywords are certain is answered without the model (most of a search's time).
+    return Searcher(index_dir, warm_up=True, certain=CERTAIN)
 
 
 def searcher() -> Searcher:

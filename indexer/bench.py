@@ -209,22 +209,22 @@ def _quantiles(values: list[float]) -> tuple[float, float]:
 
 
 def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 1, source: str = "all",
-                always_embed: bool = False) -> list[dict]:
+                certain: bool = False) -> list[dict]:
     """Warm queries, one mode after the other: the model is loaded and a query run first; the query-vector cache is
     cleared before every query, so each one is embedded as if it were new. Wall and CPU (process) milliseconds
     per query (each query's best of `rounds`: the machine's other work only ever adds time), the part spent embedding
     the query (wall, same round), and how many hybrid queries were answered by certain keywords without embedding
-    (`always_embed`: none are)."""
+    (`certain`: as the app searches; otherwise none are)."""
     from indexer.search import CERTAIN, Searcher
 
-    searcher = Searcher(index, certain=None if always_embed else CERTAIN)
+    searcher = Searcher(index, certain=CERTAIN if certain else None)
     searcher.search("échauffement", wait=True)
     rows = []
     for mode in modes:
         searcher.search("échauffement", mode=mode, wait=True, source=source)
         best = [(math.inf, math.inf)] * len(queries)  # (wall, its embedding part) of each query's fastest round
         cpu = [math.inf] * len(queries)
-        certain = 0
+        skipped = 0
         for round_ in range(rounds):
             for n, query in enumerate(queries):
                 searcher.clear_cache()
@@ -232,10 +232,10 @@ def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 
                 result = searcher.search(query, mode=mode, wait=True, source=source)
                 cpu[n] = min(cpu[n], (time.process_time() - cpu_started) * 1000)
                 best[n] = min(best[n], ((time.perf_counter() - started) * 1000, result.timings.get("embed", 0.0) * 1000))
-                certain += result.certain and round_ == 0
+                skipped += result.certain and round_ == 0
         wall, embed = [w for w, _ in best], [e for _, e in best]
         rows.append({"mode": mode, "queries": len(wall), "wall": _quantiles(wall), "cpu": _quantiles(cpu),
-                     "embed": _quantiles(embed), "certain": certain})
+                     "embed": _quantiles(embed), "certain": skipped})
     return rows
 
 

@@ -112,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="store_true",
                    help="hors champ rejeté / dans le champ sans réponse pour d'autres seuils de réponse")
     p.add_argument("--json", action="store_true")
+    _certain(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="mesurer reconstruction complète, reconstruction d'une fiche et recherche")
@@ -125,8 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="all", choices=["all", "hybrid", "dense", "lexical"],
                    help="modes mesurés avec --queries")
     p.add_argument("--rounds", type=int, default=1, help="passages sur les requêtes avec --queries")
-    p.add_argument("--always-embed", action="store_true",
-                   help="avec --queries : encoder chaque requête hybride, même quand les mots-clés sont certains")
+    _certain(p)
     _source(p)
     p.set_defaults(func=cmd_bench)
     return parser
@@ -144,6 +144,12 @@ def _fiches(p):
 def _source(p):
     p.add_argument("--source", choices=("all", "sheets", "fiches"), default="all",
                    help="fiches du guichet (sheets), fiches officielles (fiches) ou les deux (all, défaut)")
+
+
+def _certain(p):
+    p.add_argument("--certain", action="store_true",
+                   help="comme l'application : une requête hybride dont les mots-clés sont certains est répondue "
+                        "sans l'encoder")
 
 
 def _index(p):
@@ -308,9 +314,9 @@ def cmd_rollback(args) -> int:
 
 def cmd_eval(args) -> int:
     from indexer.evaluate import SWEEP, format_sweep, format_table, load_queries, evaluate
-    from indexer.search import MODES, Searcher
+    from indexer.search import CERTAIN, MODES, Searcher
 
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, certain=CERTAIN if args.certain else None)
     modes = MODES if args.mode == "all" else (args.mode,)
     reports = []
     for file in args.file:
@@ -343,7 +349,7 @@ def cmd_bench(args) -> int:
             print(f"erreur : {exc}", file=sys.stderr)
             return 1
         modes = list(MODES) if args.mode == "all" else [args.mode]
-        rows = query_times(args.index, queries, modes, max(1, args.rounds), args.source, args.always_embed)
+        rows = query_times(args.index, queries, modes, max(1, args.rounds), args.source, args.certain)
         print(format_query_times(rows, f"{args.queries} sur {args.index}"))
         return 0
     print(run_bench(args.kb, args.model, synthetic=args.synthetic, fiches=args.fiches))

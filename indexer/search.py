@@ -354,14 +354,15 @@ class Searcher:
     ready (`dense_ready`) hybrid and dense queries are answered lexically (`Result.mode == "lexical"`) unless the
     caller passes `wait=True`: the app answers at once while the model loads.
 
-    A hybrid query whose lexical answer is certain (a counter sheet at confidence `certain` or more) is answered
-    lexically without embedding it (`Result.mode == "lexical"`, `Result.certain`): embedding the query is nearly all
-    of a query's time, and on the tuning sets the dense side never changed such an answer. `certain=None` always
-    embeds.
+    With `certain` (the app passes CERTAIN), a hybrid query whose lexical answer is certain (a counter sheet at that
+    confidence or more) is answered lexically without embedding it (`Result.mode == "lexical"`, `Result.certain`):
+    embedding the query is nearly all of a query's time, and on the tuning sets the dense side never changed such
+    an answer (only the suggestions after it, which then come from the keywords alone). Without it (the default:
+    the CLI, the evaluation), every hybrid query is embedded.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning(),
-                 warm_up: bool = False, certain: float | None = CERTAIN):
+                 warm_up: bool = False, certain: float | None = None):
         self.store = IndexStore(index_dir)
         self.tuning = tuning
         self.certain = certain

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.build import rebuild
 from indexer.embed import HashEmbedder, ModelError
-from indexer.search import Searcher
+from indexer.search import CERTAIN, Searcher
 from tests.conftest import ROOT
 
 HEAVY = ("torch", "sentence_transformers", "transformers")
@@ -61,7 +61,7 @@ def slow_index(kb, tmp_path, monkeypatch):
 
 def test_a_warming_searcher_answers_lexically_until_the_model_is_ready(slow_index):
     path, release = slow_index
-    searcher = Searcher(path, warm_up=True, certain=None)
+    searcher = Searcher(path, warm_up=True)
     early = searcher.search("carte grise")
     assert not searcher.dense_ready and early.mode == "lexical"
     assert early.to_json() == searcher.search("carte grise", mode="lexical").to_json()
@@ -73,7 +73,7 @@ def test_a_warming_searcher_answers_lexically_until_the_model_is_ready(slow_inde
 
 def test_a_caller_may_wait_for_the_model(slow_index):
     path, release = slow_index
-    searcher = Searcher(path, warm_up=True, certain=None)
+    searcher = Searcher(path, warm_up=True)
     threading.Timer(0.2, release.set).start()
     result = searcher.search("carte grise", wait=True)
     assert result.mode == "hybrid" and searcher.dense_ready
@@ -81,7 +81,7 @@ def test_a_caller_may_wait_for_the_model(slow_index):
 
 def test_without_warm_up_the_model_loads_at_the_first_query_that_needs_it(slow_index):
     path, release = slow_index
-    searcher = Searcher(path, certain=None)
+    searcher = Searcher(path)
     assert searcher.search("carte grise", mode="lexical").mode == "lexical"
     assert not searcher.dense_ready  # lexical search loads no model
     release.set()
@@ -96,7 +96,7 @@ def test_a_model_that_fails_to_load_leaves_lexical_search_and_says_why(kb, tmp_p
         raise ModelError("les poids du modèle ne correspondent pas à l'empreinte attendue")
 
     monkeypatch.setattr("indexer.search.make_embedder", fail)
-    searcher = Searcher(path, warm_up=True, certain=None)
+    searcher = Searcher(path, warm_up=True)
     assert not searcher.wait_ready(60)
     assert isinstance(searcher.model_error, ModelError)
     assert searcher.search("carte grise").mode == "lexical"
@@ -111,7 +111,7 @@ def test_query_vectors_come_from_encode_query(index, embedder):
             return super().encode_query(text)
 
     marked = Marked()
-    Searcher(index, marked, certain=None).search("carte grise perdue")
+    Searcher(index, marked).search("carte grise perdue")
     assert len(marked.queries) == 1 and "carte" in marked.queries[0]
     assert marked.calls == 1  # encode_query of the hash embedder embeds as a passage: one text, never a batch
 
@@ -124,7 +124,7 @@ class Counting(HashEmbedder):
 
 def test_a_query_whose_keywords_are_certain_is_not_embedded(index):
     counting = Counting()
-    searcher = Searcher(index, counting)
+    searcher = Searcher(index, counting, certain=CERTAIN)
     certain = searcher.search("carte grise occasion")
     assert certain.certain and certain.mode == "lexical" and certain.answer == "ants-carte-grise-occasion"
     assert certain.confidence >= searcher.certain
@@ -132,7 +132,7 @@ def test_a_query_whose_keywords_are_certain_is_not_embedded(index):
     assert getattr(counting, "queries", 0) == 0
     unsure = searcher.search("aide au logement étudiant")  # an answer, but keywords alone are not that sure
     assert unsure.mode == "hybrid" and not unsure.certain and counting.queries == 1
-    always = Searcher(index, counting, certain=None).search("carte grise occasion")
+    always = Searcher(index, counting).search("carte grise occasion")
     assert always.mode == "hybrid" and not always.certain and counting.queries == 2
     assert always.answer == certain.answer
 
@@ -141,7 +141,7 @@ def test_a_certain_answer_needs_no_model_and_says_nothing_of_it(slow_index):
     from assistant.resources import dense_note
 
     path, release = slow_index
-    searcher = Searcher(path, warm_up=True)
+    searcher = Searcher(path, warm_up=True, certain=CERTAIN)
     result = searcher.search("carte grise occasion")  # the model is still loading
     assert result.certain and not searcher.dense_ready and dense_note(searcher, result) is None
     assert dense_note(searcher, searcher.search("mon chat est malade")) is not None  # not certain: keywords only
