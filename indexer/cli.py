@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     _source(p)
     p.add_argument("--json", action="store_true", help="sortie JSON ; avec QUERY « - », une requête par ligne sur l'entrée")
     p.add_argument("query", nargs="+", help="la question, ou « - » pour lire une requête par ligne")
+    _certain(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("new", help="créer une fiche vierge avec toutes les rubriques")
@@ -217,9 +218,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from indexer.search import MAX_QUERY_CHARS, Searcher
+    from indexer.search import CERTAIN, MAX_QUERY_CHARS, Searcher
 
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, certain=CERTAIN if args.certain else None)
     partners = searcher.partners()
     if args.partner is not None and args.partner not in partners:
         print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)

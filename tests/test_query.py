@@ -73,3 +73,16 @@ def test_an_unreadable_query_file_names_its_line(tmp_path):
     bad.write_text('{"query": "apl"}\n{"requete": "rsa"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="bad.jsonl:2"):
         read_queries(bad)
+
+
+def test_the_cli_searches_as_the_app_with_certain(index, capsys):
+    import json
+
+    from indexer.cli import main
+
+    assert main(["search", "--index", str(index), "--json", "--top", "50", "carte grise occasion"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert main(["search", "--index", str(index), "--json", "--top", "50", "--certain", "carte grise occasion"]) == 0
+    certain = json.loads(capsys.readouterr().out)
+    assert certain["answer"] == every["answer"] == "ants-carte-grise-occasion"
+    assert {h["id"] for h in certain["results"]} <= {h["id"] for h in every["results"]}  # keywords alone: fewer
