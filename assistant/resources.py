@@ -18,7 +18,7 @@ from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import CERTAIN, Result, Searcher
 from indexer.store import NoIndexError, StoreError
 
-from assistant import config
+from assistant import config, glance
 from assistant.feedback import StorageError, Store
 
 REBUILD_COMMAND = "python -m indexer rebuild"
@@ -26,8 +26,9 @@ REBUILD_COMMAND = "python -m indexer rebuild"
 @st.cache_resource(show_spinner="Chargement de l'index…")
 def _searcher(index_dir: str) -> Searcher:
     # The model loads in the background: the page answers lexically at once, and semantically a few seconds later.
-    # A request whose keywords are certain is answered without the model (most of a search's time).
-    return Searcher(index_dir, warm_up=True, certain=CERTAIN)
+    # A request whose keywords are certain, and whose screen the model could not change, is answered without the model
+    # (most of a search's time).
+    return Searcher(index_dir, warm_up=True, certain=CERTAIN, settled=glance.settled)
 
 
 def searcher() -> Searcher:

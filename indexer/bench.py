@@ -208,6 +208,18 @@ def _quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
 
 
+def searcher_for(index, certain: bool = False):
+    """A Searcher over `index`; with `certain`, one that searches as the app does (certain keywords answer without the
+    model when the app's screen would not change: `assistant.glance.settled`)."""
+    from indexer.search import CERTAIN, Searcher
+
+    if not certain:
+        return Searcher(index)
+    from assistant.glance import settled
+
+    return Searcher(index, certain=CERTAIN, settled=settled)
+
+
 def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 1, source: str = "all",
                 certain: bool = False) -> list[dict]:
     """Warm queries, one mode after the other: the model is loaded and a query run first; the query-vector cache is
@@ -215,9 +227,7 @@ def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 
     per query (each query's best of `rounds`: the machine's other work only ever adds time), the part spent embedding
     the query (wall, same round), and how many hybrid queries were answered by certain keywords without embedding
     (`certain`: as the app searches; otherwise none are)."""
-    from indexer.search import CERTAIN, Searcher
-
-    searcher = Searcher(index, certain=CERTAIN if certain else None)
+    searcher = searcher_for(index, certain)
     searcher.search("échauffement", wait=True)
     rows = []
     for mode in modes:

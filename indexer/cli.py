@@ -149,8 +149,8 @@ def _source(p):
 
 def _certain(p):
     p.add_argument("--certain", action="store_true",
-                   help="comme l'application : une requête hybride dont les mots-clés sont certains est répondue "
-                        "sans l'encoder")
+                   help="comme l'application : une requête hybride dont les mots-clés sont certains (et dont l'écran "
+                        "ne changerait pas) est répondue sans l'encoder")
 
 
 def _index(p):
@@ -218,9 +218,10 @@ def cmd_validate(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from indexer.search import CERTAIN, MAX_QUERY_CHARS, Searcher
+    from indexer.bench import searcher_for
+    from indexer.search import MAX_QUERY_CHARS
 
-    searcher = Searcher(args.index, certain=CERTAIN if args.certain else None)
+    searcher = searcher_for(args.index, args.certain)
     partners = searcher.partners()
     if args.partner is not None and args.partner not in partners:
         print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)
@@ -315,9 +316,10 @@ def cmd_rollback(args) -> int:
 
 def cmd_eval(args) -> int:
     from indexer.evaluate import SWEEP, format_sweep, format_table, load_queries, evaluate
-    from indexer.search import CERTAIN, MODES, Searcher
+    from indexer.bench import searcher_for
+    from indexer.search import MODES
 
-    searcher = Searcher(args.index, certain=CERTAIN if args.certain else None)
+    searcher = searcher_for(args.index, args.certain)
     modes = MODES if args.mode == "all" else (args.mode,)
     reports = []
     for file in args.file:

@@ -357,15 +357,19 @@ class Searcher:
     With `certain` (the app passes CERTAIN), a hybrid query whose lexical answer is certain (a counter sheet at that
     confidence or more) is answered lexically without embedding it (`Result.mode == "lexical"`, `Result.certain`):
     embedding the query is nearly all of a query's time, and on the tuning sets the dense side never changed such
-    an answer (only the suggestions after it, which then come from the keywords alone). Without it (the default:
-    the CLI, the evaluation), every hybrid query is embedded.
+    an answer (only the suggestions after it, which then come from the keywords alone). `settled(results, bonus)`,
+    when given, must also agree: what the caller shows would not change if each score gained up to `bonus`, the
+    most the dense ranking adds. Without `certain` (the default: the CLI, the evaluation), every hybrid query is
+    embedded.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning(),
-                 warm_up: bool = False, certain: float | None = None):
+                 warm_up: bool = False, certain: float | None = None,
+                 settled: Callable[[list[Hit], float], bool] | None = None):
         self.store = IndexStore(index_dir)
         self.tuning = tuning
         self.certain = certain
+        self.settled = settled
         self._fixed = embedder  # given by the caller: checked against each build, never replaced
         self._embedder = embedder
         self._ranker: Ranker | None = None
@@ -466,7 +470,8 @@ class Searcher:
         ranker = self.refresh()
         if mode == "hybrid" and self.certain is not None:
             first = run_query(ranker, None, query, top, partner, "lexical", source=source)
-            if first.answer is not None and first.answer_kind == "sheet" and first.confidence >= self.certain:
+            if first.answer is not None and first.answer_kind == "sheet" and first.confidence >= self.certain and (
+                    self.settled is None or self.settled(first.results, self.tuning.w_dense / (self.tuning.rrf_k + 1))):
                 first.certain = True
                 return first
         embedder = None if mode == "lexical" else self._model_for(ranker.index, wait)
