@@ -100,7 +100,8 @@ def search_page() -> None:
         st.caption(f"Recherche limitée aux {MAX_QUERY_CHARS} premiers caractères : la suite est ignorée.")
     query = privacy.mask(query[:MAX_QUERY_CHARS])  # personal data is neither logged nor shown back
     try:
-        answer(searcher, store, partners, query, partner)
+        with resources.turn():
+            answer(searcher, store, partners, query, partner)
     finally:
         recent_searches(past)
 

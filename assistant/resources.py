@@ -8,15 +8,17 @@ served at the next query without restarting the app. Failures are not cached: on
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from pathlib import Path
 
 import streamlit as st
 from indexer.embed import ModelError
 from indexer.kb import KnowledgeBase, load_kb
-from indexer.search import Result, Searcher
+from indexer.search import CERTAIN, Result, Searcher
 from indexer.store import NoIndexError, StoreError
 
-from assistant import config
+from assistant import config, glance
 from assistant.feedback import StorageError, Store
 
 REBUILD_COMMAND = "python -m indexer rebuild"
@@ -24,7 +26,9 @@ REBUILD_COMMAND = "python -m indexer rebuild"
 @st.cache_resource(show_spinner="Chargement de l'index…")
 def _searcher(index_dir: str) -> Searcher:
     # The model loads in the background: the page answers lexically at once, and semantically a few seconds later.
-    return Searcher(index_dir, warm_up=True)
+    # A request whose keywords are certain, and whose screen the model could not change, is answered without the model
+    # (most of a search's time).
+    return Searcher(index_dir, warm_up=True, certain=CERTAIN, settled=glance.settled)
 
 
 def searcher() -> Searcher:
@@ -41,9 +45,21 @@ def searcher() -> Searcher:
     st.stop()
 
 
+@st.cache_resource
+def _turns() -> threading.Semaphore:
+    return threading.Semaphore(int(os.environ.get("ASSISTANT_CONCURRENT_SEARCHES") or os.cpu_count() or 1))
+
+
+def turn() -> threading.Semaphore:
+    """Searches and cards computed at the same time, at most one per core (ASSISTANT_CONCURRENT_SEARCHES): the
+    others wait their turn, first come first served. Twenty agents pressing Enter together then get their cards
+    one after the other, the first ones at once, instead of all sharing the cores and all waiting for the last."""
+    return _turns()
+
+
 def dense_note(searcher: Searcher, result: Result | None) -> str | None:
     """A discreet word when a search was answered by keywords only because the model is not ready (or failed)."""
-    if result is None or result.mode != "lexical":
+    if result is None or result.mode != "lexical" or result.certain:
         return None
     if searcher.model_error is not None:
         return f"Recherche sémantique indisponible ({searcher.model_error}) : résultats par mots-clés."

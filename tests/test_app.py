@@ -427,3 +427,30 @@ def test_editorial_rows_flag_stale_and_changed_sheets(tmp_path):
     assert (by_id["caf-aide-logement"]["Avis"], by_id["caf-aide-logement"]["Avis négatifs"]) == (2, 1)
     assert by_id["ants-carte-grise-occasion"]["Validation"] == "valide"
     assert [r["Fiche"] for r in editorial.stale_rows(rows)] == ["caf-prime-naissance"]
+
+
+def test_searches_take_turns_one_per_core(db, monkeypatch):
+    import streamlit as st
+
+    from assistant import resources
+
+    monkeypatch.setenv("ASSISTANT_CONCURRENT_SEARCHES", "1")
+    st.cache_resource.clear()
+    turn = resources.turn()
+    assert turn is resources.turn()  # one for every session of the process
+    with turn:
+        assert not turn.acquire(blocking=False)  # a second search waits for the first
+    at = search(start(), "carte grise occasion")  # the page takes and gives back its turn
+    assert at.markdown and turn.acquire(blocking=False)
+    turn.release()
+    st.cache_resource.clear()
+
+
+def test_the_app_answers_certain_keywords_without_the_model(db):
+    from assistant import resources
+    from indexer.search import CERTAIN
+
+    at = search(start(), "carte grise occasion")
+    assert resources.searcher().certain == CERTAIN  # the CLI and the evaluation embed every hybrid query
+    assert "Immatriculer" in texts(at) + " ".join(h.value for h in at.header)
+    assert "Recherche sémantique" not in texts(at)
