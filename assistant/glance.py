@@ -46,16 +46,6 @@ def trust(confidence: float, threshold: float, hits: list[Hit]) -> Trust:
                  "La demande pourrait correspondre à une autre fiche : vérifiez le titre avec l'usager.")
 
 
-def settled(hits: list[Hit], bonus: float) -> bool:
-    """Whether the screen of an answer found by keywords alone (one card or two side by side, how sure) would be the
-    same whatever the model added, each score gaining at most `bonus` from the dense ranking (`Searcher`'s rule for
-    answering without embedding the query)."""
-    if not hits:
-        return False
-    top, second = hits[0].score, hits[1].score if len(hits) > 1 else 0.0
-    return second + bonus < CLOSE_RATIO * top and (top >= SURE_SCORE or top + bonus < SURE_SCORE)
-
-
 def close_pair(hits: list[Hit], answer: str | None) -> list[Hit]:
     """Two sheets to offer side by side, or nothing: the runner-up scores almost as high as the answer."""
     if answer is None or not hits or hits[0].id != answer:

@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 from indexer.embed import ModelError
 from indexer.kb import KnowledgeBase, load_kb
-from indexer.search import CERTAIN, Result, Searcher
+from indexer.search import Result, Searcher
 from indexer.store import NoIndexError, StoreError
 
 from assistant import config, glance
@@ -26,9 +26,7 @@ REBUILD_COMMAND = "python -m indexer rebuild"
 @st.cache_resource(show_spinner="Chargement de l'index…")
 def _searcher(index_dir: str) -> Searcher:
     # The model loads in the background: the page answers lexically at once, and semantically a few seconds later.
-    # A request whose keywords are certain, and whose screen the model could not change, is answered without the model
-    # (most of a search's time).
-    return Searcher(index_dir, warm_up=True, certain=CERTAIN, settled=glance.settled)
+    return Searcher(index_dir, warm_up=True)
 
 
 def searcher() -> Searcher:
@@ -59,7 +57,7 @@ def turn() -> threading.Semaphore:
 
 def dense_note(searcher: Searcher, result: Result | None) -> str | None:
     """A discreet word when a search was answered by keywords only because the model is not ready (or failed)."""
-    if result is None or result.mode != "lexical" or result.certain:
+    if result is None or result.mode != "lexical":
         return None
     if searcher.model_error is not None:
         return f"Recherche sémantique indisponible ({searcher.model_error}) : résultats par mots-clés."

@@ -208,53 +208,38 @@ def _quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
 
 
-def searcher_for(index, certain: bool = False):
-    """A Searcher over `index`; with `certain`, one that searches as the app does (certain keywords answer without the
-    model when the app's screen would not change: `assistant.glance.settled`)."""
-    from indexer.search import CERTAIN, Searcher
-
-    if not certain:
-        return Searcher(index)
-    from assistant.glance import settled
-
-    return Searcher(index, certain=CERTAIN, settled=settled)
-
-
-def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 1, source: str = "all",
-                certain: bool = False) -> list[dict]:
+def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 1, source: str = "all") -> list[dict]:
     """Warm queries, one mode after the other: the model is loaded and a query run first; the query-vector cache is
     cleared before every query, so each one is embedded as if it were new. Wall and CPU (process) milliseconds
     per query (each query's best of `rounds`: the machine's other work only ever adds time), the part spent embedding
-    the query (wall, same round), and how many hybrid queries were answered by certain keywords without embedding
-    (`certain`: as the app searches; otherwise none are)."""
-    searcher = searcher_for(index, certain)
+    the query (wall, same round)."""
+    from indexer.search import Searcher
+
+    searcher = Searcher(index)
     searcher.search("échauffement", wait=True)
     rows = []
     for mode in modes:
         searcher.search("échauffement", mode=mode, wait=True, source=source)
         best = [(math.inf, math.inf)] * len(queries)  # (wall, its embedding part) of each query's fastest round
         cpu = [math.inf] * len(queries)
-        skipped = 0
-        for round_ in range(rounds):
+        for _ in range(rounds):
             for n, query in enumerate(queries):
                 searcher.clear_cache()
                 started, cpu_started = time.perf_counter(), time.process_time()
                 result = searcher.search(query, mode=mode, wait=True, source=source)
                 cpu[n] = min(cpu[n], (time.process_time() - cpu_started) * 1000)
                 best[n] = min(best[n], ((time.perf_counter() - started) * 1000, result.timings.get("embed", 0.0) * 1000))
-                skipped += result.certain and round_ == 0
         wall, embed = [w for w, _ in best], [e for _, e in best]
         rows.append({"mode": mode, "queries": len(wall), "wall": _quantiles(wall), "cpu": _quantiles(cpu),
-                     "embed": _quantiles(embed), "certain": skipped})
+                     "embed": _quantiles(embed)})
     return rows
 
 
 def format_query_times(rows: list[dict], label: str) -> str:
     lines = [f"Requêtes à chaud, {label} (cache des vecteurs vidé avant chacune ; pour chaque requête, le meilleur "
              "des passages), p50 / p95 en ms :",
-             f"  {'mode':8} {'requêtes':>8} {'temps réel':>16} {'CPU':>16} {'dont encodage':>16} {'sans encodage':>14}"]
+             f"  {'mode':8} {'requêtes':>8} {'temps réel':>16} {'CPU':>16} {'dont encodage':>16}"]
     for r in rows:
         cells = [f"{a:7.1f} / {b:6.1f}" for a, b in (r["wall"], r["cpu"], r["embed"])]
-        lines.append(f"  {r['mode']:8} {r['queries']:8d} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16} "
-                     f"{r['certain']:14d}")
+        lines.append(f"  {r['mode']:8} {r['queries']:8d} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
     return "\n".join(lines)

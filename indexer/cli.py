@@ -97,7 +97,6 @@ def _parser() -> argparse.ArgumentParser:
     _source(p)
     p.add_argument("--json", action="store_true", help="sortie JSON ; avec QUERY « - », une requête par ligne sur l'entrée")
     p.add_argument("query", nargs="+", help="la question, ou « - » pour lire une requête par ligne")
-    _certain(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("new", help="créer une fiche vierge avec toutes les rubriques")
@@ -119,7 +118,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="store_true",
                    help="hors champ rejeté / dans le champ sans réponse pour d'autres seuils de réponse")
     p.add_argument("--json", action="store_true")
-    _certain(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="mesurer reconstruction complète, reconstruction d'une fiche et recherche")
@@ -133,7 +131,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="all", choices=["all", "hybrid", "dense", "lexical"],
                    help="modes mesurés avec --queries")
     p.add_argument("--rounds", type=int, default=1, help="passages sur les requêtes avec --queries")
-    _certain(p)
     _source(p)
     p.set_defaults(func=cmd_bench)
     return parser
@@ -151,12 +148,6 @@ def _fiches(p):
 def _source(p):
     p.add_argument("--source", choices=("all", "sheets", "fiches"), default="all",
                    help="fiches du guichet (sheets), fiches officielles (fiches) ou les deux (all, défaut)")
-
-
-def _certain(p):
-    p.add_argument("--certain", action="store_true",
-                   help="comme l'application : une requête hybride dont les mots-clés sont certains (et dont l'écran "
-                        "ne changerait pas) est répondue sans l'encoder")
 
 
 def _index(p):
@@ -249,10 +240,9 @@ def cmd_verifications(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from indexer.bench import searcher_for
-    from indexer.search import MAX_QUERY_CHARS
+    from indexer.search import MAX_QUERY_CHARS, Searcher
 
-    searcher = searcher_for(args.index, args.certain)
+    searcher = Searcher(args.index)
     partners = searcher.partners()
     if args.partner is not None and args.partner not in partners:
         print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)
@@ -347,10 +337,9 @@ def cmd_rollback(args) -> int:
 
 def cmd_eval(args) -> int:
     from indexer.evaluate import SWEEP, format_sweep, format_table, load_queries, evaluate
-    from indexer.bench import searcher_for
-    from indexer.search import MODES
+    from indexer.search import MODES, Searcher
 
-    searcher = searcher_for(args.index, args.certain)
+    searcher = Searcher(args.index)
     modes = MODES if args.mode == "all" else (args.mode,)
     reports = []
     for file in args.file:
@@ -383,7 +372,7 @@ def cmd_bench(args) -> int:
             print(f"erreur : {exc}", file=sys.stderr)
             return 1
         modes = list(MODES) if args.mode == "all" else [args.mode]
-        rows = query_times(args.index, queries, modes, max(1, args.rounds), args.source, args.certain)
+        rows = query_times(args.index, queries, modes, max(1, args.rounds), args.source)
         print(format_query_times(rows, f"{args.queries} sur {args.index}"))
         return 0
     print(run_bench(args.kb, args.model, synthetic=args.synthetic, fiches=args.fiches))

@@ -36,9 +36,6 @@ MAX_QUERY_CHARS = 1000  # the rest of a longer query is ignored (and `Result.tru
 RETRY_SECONDS = 10.0  # a build that failed to load is not read again before this
 MAX_DENSE_WORDS = 96  # what the model embeds of a long query: more than any evaluation query has (74 with extras)
 SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, the official fiches only
-# Lexical confidence from which a hybrid query is answered by keywords alone, without embedding it (`Searcher`):
-# on the tuning sets no query that certain got another answer in hybrid (dev 291/291, dev_extra 70/70).
-CERTAIN = 0.9
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,6 @@ class Result:
     off_topic: OffTopic | None = None  # a known gap of the KB the query is about (kb/hors-champ.yaml)
     answer_kind: str = ""  # "sheet" or "fiche" when there is an answer
     truncated: bool = False  # the query was longer than MAX_QUERY_CHARS: only its beginning was searched
-    certain: bool = False  # a hybrid query answered by keywords alone: they were certain (`Searcher`, CERTAIN)
 
     @property
     def redirect(self) -> OffTopic | None:
@@ -383,23 +379,12 @@ class Searcher:
     never for lexical search. With `warm_up=True` it loads at once in a background thread instead, and until it is
     ready (`dense_ready`) hybrid and dense queries are answered lexically (`Result.mode == "lexical"`) unless the
     caller passes `wait=True`: the app answers at once while the model loads.
-
-    With `certain` (the app passes CERTAIN), a hybrid query whose lexical answer is certain (a counter sheet at that
-    confidence or more) is answered lexically without embedding it (`Result.mode == "lexical"`, `Result.certain`):
-    embedding the query is nearly all of a query's time, and on the tuning sets the dense side never changed such
-    an answer (only the suggestions after it, which then come from the keywords alone). `settled(results, bonus)`,
-    when given, must also agree: what the caller shows would not change if each score gained up to `bonus`, the
-    most the dense ranking adds. Without `certain` (the default: the CLI, the evaluation), every hybrid query is
-    embedded.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning(),
-                 warm_up: bool = False, certain: float | None = None,
-                 settled: Callable[[list[Hit], float], bool] | None = None):
+                 warm_up: bool = False):
         self.store = IndexStore(index_dir)
         self.tuning = tuning
-        self.certain = certain
-        self.settled = settled
         self._fixed = embedder  # given by the caller: checked against each build, never replaced
         self._embedder = embedder
         self._ranker: Ranker | None = None
@@ -498,12 +483,6 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
         ranker = self.refresh()
-        if mode == "hybrid" and self.certain is not None:
-            first = run_query(ranker, None, query, top, partner, "lexical", source=source)
-            if first.answer is not None and first.answer_kind == "sheet" and first.confidence >= self.certain and (
-                    self.settled is None or self.settled(first.results, self.tuning.w_dense / (self.tuning.rrf_k + 1))):
-                first.certain = True
-                return first
         embedder = None if mode == "lexical" else self._model_for(ranker.index, wait)
         if embedder is None:
             return run_query(ranker, None, query, top, partner, "lexical", source=source)

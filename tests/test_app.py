@@ -446,11 +446,3 @@ def test_searches_take_turns_one_per_core(db, monkeypatch):
     st.cache_resource.clear()
 
 
-def test_the_app_answers_certain_keywords_without_the_model(db):
-    from assistant import resources
-    from indexer.search import CERTAIN
-
-    at = search(start(), "carte grise occasion")
-    assert resources.searcher().certain == CERTAIN  # the CLI and the evaluation embed every hybrid query
-    assert "Immatriculer" in texts(at) + " ".join(h.value for h in at.header)
-    assert "Recherche sémantique" not in texts(at)

@@ -57,10 +57,8 @@ def test_the_query_benchmark_reads_evaluation_files_and_times_every_mode(index, 
     queries.write_text('{"query": "immatriculer un véhicule d\'occasion", "expected": []}\n\naide au logement étudiant\n',
                        encoding="utf-8")
     assert read_queries(queries) == ["immatriculer un véhicule d'occasion", "aide au logement étudiant"]
-    rows = query_times(str(index), read_queries(queries), ["hybrid", "lexical"], rounds=2, certain=True)
+    rows = query_times(str(index), read_queries(queries), ["hybrid", "lexical"], rounds=2)
     assert [(r["mode"], r["queries"]) for r in rows] == [("hybrid", 2), ("lexical", 2)]
-    assert rows[0]["certain"] == 1 and rows[1]["certain"] == 0  # the certain query is not embedded
-    assert query_times(str(index), ["carte grise occasion"], ["hybrid"])[0]["certain"] == 0  # every query embedded
     assert "hybrid" in format_query_times(rows, "test")
 
 
@@ -75,32 +73,3 @@ def test_an_unreadable_query_file_names_its_line(tmp_path):
         read_queries(bad)
 
 
-def test_the_cli_searches_as_the_app_with_certain(index, capsys):
-    import json
-
-    from indexer.cli import main
-
-    query = "immatriculer un véhicule d'occasion"
-    assert main(["search", "--index", str(index), "--json", "--top", "50", query]) == 0
-    every = json.loads(capsys.readouterr().out)
-    assert main(["search", "--index", str(index), "--json", "--top", "50", "--certain", query]) == 0
-    certain = json.loads(capsys.readouterr().out)
-    assert certain["answer"] == every["answer"] == "ants-carte-grise-occasion"
-    assert [h["id"] for h in certain["results"]] == ["ants-carte-grise-occasion"]  # keywords alone: the one sheet
-    assert len(every["results"]) > 1  # the model ranks every sheet
-
-
-def test_certain_keywords_skip_the_model_only_when_the_screen_could_not_change():
-    from assistant.glance import CLOSE_RATIO, SURE_SCORE, settled
-    from indexer.search import Hit
-
-    def hits(*scores):
-        return [Hit(f"s{n}", "", "", score, "", "") for n, score in enumerate(scores)]
-
-    bonus = 0.03
-    assert settled(hits(SURE_SCORE + 0.05), bonus)  # alone, and sure whatever the model adds
-    assert settled(hits(SURE_SCORE + 0.05, 0.1), bonus)
-    assert not settled(hits(SURE_SCORE + 0.05, CLOSE_RATIO * (SURE_SCORE + 0.05) - bonus / 2), bonus)  # could pair
-    assert not settled(hits(SURE_SCORE - bonus / 2), bonus)  # the model could make it "sure"
-    assert settled(hits(SURE_SCORE - 2 * bonus), bonus)  # "à vérifier" whatever the model adds
-    assert not settled([], bonus)

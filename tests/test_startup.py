@@ -11,7 +11,7 @@ import pytest
 
 from indexer.build import rebuild
 from indexer.embed import HashEmbedder, ModelError
-from indexer.search import CERTAIN, Searcher
+from indexer.search import Searcher
 from tests.conftest import ROOT
 
 HEAVY = ("torch", "sentence_transformers", "transformers")
@@ -116,34 +116,3 @@ def test_query_vectors_come_from_encode_query(index, embedder):
     assert marked.calls == 1  # encode_query of the hash embedder embeds as a passage: one text, never a batch
 
 
-class Counting(HashEmbedder):
-    def encode_query(self, text: str) -> np.ndarray:
-        self.queries = getattr(self, "queries", 0) + 1
-        return super().encode_query(text)
-
-
-def test_a_query_whose_keywords_are_certain_is_not_embedded(index):
-    counting = Counting()
-    searcher = Searcher(index, counting, certain=CERTAIN)
-    certain = searcher.search("carte grise occasion")
-    assert certain.certain and certain.mode == "lexical" and certain.answer == "ants-carte-grise-occasion"
-    assert certain.confidence >= searcher.certain
-    assert certain.to_json() == searcher.search("carte grise occasion", mode="lexical").to_json()
-    assert getattr(counting, "queries", 0) == 0
-    unsure = searcher.search("aide au logement étudiant")  # an answer, but keywords alone are not that sure
-    assert unsure.mode == "hybrid" and not unsure.certain and counting.queries == 1
-    always = Searcher(index, counting).search("carte grise occasion")
-    assert always.mode == "hybrid" and not always.certain and counting.queries == 2
-    assert always.answer == certain.answer
-
-
-def test_a_certain_answer_needs_no_model_and_says_nothing_of_it(slow_index):
-    from assistant.resources import dense_note
-
-    path, release = slow_index
-    searcher = Searcher(path, warm_up=True, certain=CERTAIN)
-    result = searcher.search("carte grise occasion")  # the model is still loading
-    assert result.certain and not searcher.dense_ready and dense_note(searcher, result) is None
-    assert dense_note(searcher, searcher.search("mon chat est malade")) is not None  # not certain: keywords only
-    release.set()
-    assert searcher.wait_ready(60)
