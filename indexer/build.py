@@ -47,6 +47,7 @@ class BuildReport:
     fiches: int = 0  # official fiches indexed as the second tier
 
 
+EMBED_BATCH = 256  # passages per call to the model (and per write to the embedding cache)
 FICHES_PARTNER = {"name": "Service-public.fr (fiche officielle)", "website": "https://www.service-public.fr"}
 
 
@@ -66,21 +67,23 @@ def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, pr
                      notes: list[str] | None = None) -> tuple[np.ndarray, int]:
     """Vectors for `texts`, embedding only those whose (model, text) is not in the cache yet.
 
+    The texts to embed go by length (a batch of similar lengths wastes nothing on padding), EMBED_BATCH at a time,
+    and each batch is written to the cache as soon as it is done: an interrupted import keeps what it embedded.
     A damaged cache is discarded (what happened is appended to `notes`)."""
     keys = [hashlib.sha256(f"{embedder.model_id}\n{t}".encode()).hexdigest() for t in texts]
     cache = store.embedding_cache(embedder.dim)
+    fresh: dict[str, np.ndarray] = {}
     try:
         known = cache.get_many(keys)
-        missing = sorted({k: i for i, k in enumerate(keys) if k not in known}.values())
-        fresh: dict[str, np.ndarray] = {}
-        batch = 64
+        missing = sorted({k: i for i, k in enumerate(keys) if k not in known}.values(), key=lambda i: len(texts[i]))
         with tqdm(total=len(missing), desc="Encodage", unit="passage", disable=not progress or not missing) as bar:
-            for start in range(0, len(missing), batch):
-                part = missing[start : start + batch]
+            for start in range(0, len(missing), EMBED_BATCH):
+                part = missing[start : start + EMBED_BATCH]
                 vectors = embedder.encode([texts[i] for i in part])
-                fresh.update((keys[i], v) for i, v in zip(part, vectors))
+                batch = {keys[i]: v for i, v in zip(part, vectors)}
+                cache.put_many(batch)
+                fresh.update(batch)
                 bar.update(len(part))
-        cache.put_many(fresh)
     finally:
         cache.close()
         if notes is not None:

