@@ -38,13 +38,14 @@ class BuildReport:
     build_id: str
     sheets: int
     chunks: int
-    embedded: int  # chunks actually sent to the model (the rest came from the cache)
+    embedded: int  # passages actually sent to the model (the rest came from the cache)
     seconds: float
     removed_leftovers: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     up_to_date: bool = False  # nothing changed since the serving build: no new build was written
     notes: list[str] = field(default_factory=list)  # damaged serving build or embedding cache found and replaced
     fiches: int = 0  # official fiches indexed as the second tier
+    passages: int = 0  # distinct texts with a vector: one per sheet and one per official fiche
 
 
 EMBED_BATCH = 256  # passages per call to the model (and per write to the embedding cache)
@@ -161,6 +162,7 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
             chunks = [c for sheet in kb.sheets for c in sheet_chunks(sheet)]
             tokenized = [sheet_tokens(s) for s in kb.sheets]
             vectors, embedded = embed_with_cache([c.dense for c in chunks], embedder, store, progress, notes)
+            passages = len({c.dense for c in chunks})
             manifest = {
                 "build_id": build_id,
                 "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -183,8 +185,9 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
             )
             check_build(tmp, embedder, kb.sheets[0].id, kb.sheets[0].title)
             if fiches:
-                count, fresh = _write_fiches_tier(tmp / FICHES_TIER, kb, fiches, embedder, store, manifest, progress)
-                chunks_total, embedded = len(chunks) + count, embedded + fresh
+                count, fresh, tier_passages = _write_fiches_tier(tmp / FICHES_TIER, kb, fiches, embedder, store,
+                                                                 manifest, progress)
+                chunks_total, embedded, passages = len(chunks) + count, embedded + fresh, passages + tier_passages
             else:
                 chunks_total = len(chunks)
             store.commit(build_id, tmp)
@@ -193,12 +196,12 @@ def rebuild(kb_dir: str | Path, index_dir: str | Path, embedder: Embedder | None
             raise
         store.prune()
     return BuildReport(build_id, len(kb.sheets), chunks_total, embedded, time.perf_counter() - started,
-                       removed, kb.warnings, notes=notes, fiches=len(fiches))
+                       removed, kb.warnings, notes=notes, fiches=len(fiches), passages=passages)
 
 
 def _write_fiches_tier(path: Path, kb: KnowledgeBase, fiches: list, embedder: Embedder, store: IndexStore,
-                       manifest: dict, progress: bool) -> tuple[int, int]:
-    """The official fiches' own index, in the same layout as a build, checked like one. (chunks, embedded)
+                       manifest: dict, progress: bool) -> tuple[int, int, int]:
+    """The official fiches' own index, in the same layout as a build, checked like one. (chunks, embedded, passages)
 
     Every section is indexed for BM25; one passage per fiche is embedded (indexer/fiches_tier.py)."""
     path.mkdir()
@@ -211,7 +214,7 @@ def _write_fiches_tier(path: Path, kb: KnowledgeBase, fiches: list, embedder: Em
                 [head for head, _ in tokenized], [tokens(c.text) for c in chunks],
                 [head * 2 + body for head, body in tokenized], tier)
     check_build(path, embedder, fiches[0].id, fiches[0].title)
-    return len(chunks), embedded
+    return len(chunks), embedded, len(set(passages))
 
 
 def _serving_manifest(store: IndexStore) -> dict:

@@ -177,8 +177,8 @@ def cmd_rebuild(args) -> int:
         print(f"restes d'une reconstruction interrompue supprimés : {', '.join(report.removed_leftovers)}", file=sys.stderr)
     print(f"index {args.index} : version {report.build_id}, {report.sheets} fiches"
           + (f" et {report.fiches} fiches officielles" if report.fiches else "")
-          + f", {report.chunks} passages "
-          f"({report.embedded} encodés, {report.chunks - report.embedded} repris du cache) en {report.seconds:.1f} s")
+          + f", {report.chunks} passages, {report.passages} textes pour le modèle "
+          f"({report.embedded} encodés, {report.passages - report.embedded} repris du cache) en {report.seconds:.1f} s")
     return 0
 
 
@@ -195,8 +195,8 @@ def cmd_import_fiches(args) -> int:
         print(f"index {args.index} déjà à jour : version {build.build_id}")
     else:
         print(f"index {args.index} : version {build.build_id}, {build.sheets} fiches et {build.fiches} fiches "
-              f"officielles, {build.chunks} passages ({build.embedded} encodés, {build.chunks - build.embedded} "
-              f"repris du cache) en {build.seconds:.1f} s")
+              f"officielles, {build.chunks} passages, {build.passages} textes pour le modèle ({build.embedded} "
+              f"encodés, {build.passages - build.embedded} repris du cache) en {build.seconds:.1f} s")
     return 0
 
 
