@@ -26,6 +26,7 @@ from indexer.query import Analysis, Analyzer, Concept
 from indexer.sheets import Sheet
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
 from indexer.text import tokens
+from indexer.tuning import Tuning
 
 # One query is one vector: splitting a flat search across OpenMP threads costs more than it gains, and under load
 # a thread waiting for a busy core turns a few milliseconds into a hundred (40,000 passages with the fiches).
@@ -36,41 +37,6 @@ MAX_QUERY_CHARS = 1000  # the rest of a longer query is ignored (and `Result.tru
 RETRY_SECONDS = 10.0  # a build that failed to load is not read again before this
 MAX_DENSE_WORDS = 96  # what the model embeds of a long query: more than any evaluation query has (74 with extras)
 SOURCES = ("all", "sheets", "fiches")  # both tiers, the counter sheets only, the official fiches only
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """The fusion, its weights and the answer decision, fitted by tools/tune.py on the tuning sets (tests/eval/dev*)."""
-
-    rrf_k: float = 2.0  # reciprocal rank fusion only
-    w_head: float = 1.0  # BM25 on title + keywords
-    w_body: float = 0.2  # BM25 on body chunks
-    w_full: float = 1.0  # BM25 on whole sheets, title and keywords counted twice
-    w_dense: float = 1.0  # cosine on the sheets' dense passages
-    expansion_weight: float = 1.0  # glossary equivalents vs words as typed
-    dense_k: int = 200  # chunks fetched from FAISS
-    fusion: str = "score"  # "rrf": weighted reciprocal ranks; "score": weighted scores, each ranking's scaled to [0, 1]
-    # Answer decision per mode: (weights over `Ranker.features`, bias, threshold) of a logistic model fitted on
-    # the tuning sets (tests/eval/dev*.jsonl) by tools/tune.py; the threshold stays as far as it can inside both error
-    # budgets (2 % of in-scope queries unanswered, 90 % of out-of-scope ones rejected). Below it there is no answer,
-    # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model),
-    # one dense passage per sheet.
-    decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.107), ("head_coverage", 2.504), ("cosine", 0.562), ("unknown", -1.743),
-                    ("length", 2.191), ("head_score", 2.183), ("off_topic", -3.975), ("named", 2.016)), -7.095, 0.29),
-        ("lexical", (("coverage", 2.101), ("head_coverage", 2.517), ("unknown", -1.75), ("length", 2.257),
-                     ("head_score", 2.213), ("off_topic", -4.025), ("named", 1.96)), -6.687, 0.29),
-        ("dense", (("cosine", 5.622),), -4.894, 0.48),
-    )
-
-    @property
-    def top_score(self) -> float:
-        """The fused score of a document ranked first by every ranking: the scale of `Hit.score`."""
-        total = self.w_head + self.w_body + self.w_full + self.w_dense
-        return total if self.fusion == "score" else total / (self.rrf_k + 1)
-
-    def threshold(self, mode: str = "hybrid") -> float:
-        return next(d[3] for d in self.decision if d[0] == mode)
 
 
 @dataclass
