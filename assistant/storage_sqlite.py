@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class SQLiteStore(Store):
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False,
                                        isolation_level=None)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _set_wal(self._db)
             # With WAL, NORMAL never corrupts the file; a power cut may lose the last lines, fine for usage logs.
             self._db.execute("PRAGMA synchronous=NORMAL")
         except (OSError, sqlite3.Error) as exc:
@@ -70,3 +71,18 @@ class SQLiteStore(Store):
     def _close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _set_wal(db: sqlite3.Connection) -> None:
+    """WAL mode, a property of the file. Switching a new file to it needs the file to itself, and SQLite answers
+    "database is locked" at once instead of waiting (no busy handler for it): processes opening the same new file
+    together retry, within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -279,3 +279,21 @@ def test_rows_queued_while_postgresql_restarts_are_all_written():
             assert store.flush(timeout=120)
             assert store.counts()["searches"] == 51
             assert store._writer.failures >= 1
+
+
+def test_a_new_file_locked_by_another_process_is_waited_for_not_refused(tmp_path):
+    """Switching a new file to WAL needs it to itself; SQLite refuses at once rather than wait, so servers starting
+    together on a new file used to fail with "database is locked"."""
+    path = tmp_path / "assistant.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+    release = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        with Store(str(path)) as store:
+            store.log_search("apl", None, 0.5)
+            assert [r["query"] for r in store.searches()] == ["apl"]
+    finally:
+        release.join()
+        other.close()
