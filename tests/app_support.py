@@ -77,6 +77,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    """Poll `url` until it answers 200; fail with the process's log if it stops or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} s'est arrêté :\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} ne répond pas :\n{log.read_text(errors='replace')}")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], log: Path, health: str, timeout: float = 60.0) -> Iterator[None]:
+    """`command` in its own process group, output to `log`, until `health` answers; always stopped with its
+    children (SIGTERM, then SIGKILL)."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            wait_until_up(health, process, log, timeout)
+            yield
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str], log: Path, timeout: float = 60.0) -> Iterator[str]:
     """`streamlit run assistant_app.py` on a free local port; yields its URL; always stops it."""
@@ -84,34 +121,23 @@ def streamlit_server(env: dict[str, str], log: Path, timeout: float = 60.0) -> I
     command = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     url = f"http://127.0.0.1:{port}"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)  # own process group: stopping it stops its children
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError(f"le serveur Streamlit s'est arrêté :\n{log.read_text(errors='replace')}")
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"le serveur Streamlit ne répond pas :\n{log.read_text(errors='replace')}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(10)
+    with running(command, env, log, f"{url}/_stcore/health", timeout):
+        yield url
 
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+
+
+@contextlib.contextmanager
+def chromium_browser() -> Iterator[object]:
+    """Debian's chromium driven by playwright (never `playwright install`); always closed."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -11,17 +11,13 @@ import ipaddress
 import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app_support import CHROMIUM, CHROMIUM_ARGS, ROOT, build_index, copy_kb, free_port
+from app_support import CHROMIUM, ROOT, build_index, chromium_browser, copy_kb, free_port, running
 
 pytestmark = pytest.mark.browser
 
@@ -35,40 +31,6 @@ def missing(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} absent : la CI doit l'installer (make test s'en charge)")
     pytest.skip(f"{what} absent")
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[:3]} s'est arrêté :\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} ne répond pas :\n{log.read_text(errors='replace')}")
-        time.sleep(0.2)
-
-
-@contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], log: Path, health: str) -> Iterator[None]:
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)  # own process group: stopping it stops its children
-        try:
-            wait_until_up(health, process, log)
-            yield
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
 
 
 def secrets_toml(app_port: int, oidc_port: int) -> str:
@@ -118,14 +80,8 @@ def app_url(tmp_path_factory) -> Iterator[str]:
 def chromium():
     if not Path(CHROMIUM).exists():
         missing(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from indexer.kb import load_kb
 
-from app_support import CHROMIUM, CHROMIUM_ARGS, HTML_SHEET, ROOT, build_index, copy_kb, streamlit_server
+from app_support import CHROMIUM, HTML_SHEET, ROOT, build_index, chromium_browser, copy_kb, streamlit_server
 from assistant.handout import handout_html
 from assistant.site import Site, save_site
 
@@ -55,14 +55,8 @@ def needed(path: Path, what: str) -> None:
 @pytest.fixture(scope="module")
 def browser():
     needed(Path(CHROMIUM), "chromium (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
