@@ -97,12 +97,9 @@ def header(sheet, view: View, today: dt.date | None = None) -> None:
 
 
 def sheet_body(sheet: Sheet, view: View) -> None:
-    main, side = st.columns([1.35, 1], gap="medium")
-    with side:
-        st.html(essentials_html(sheet, view))
-    with main:
-        st.html(main_html(sheet, view))
-        checklist(sheet, view)
+    """Two columns in one block (the sections, the panel the agent reads out), then the documents checklist."""
+    st.html(html.block([main_html(sheet, view), essentials_html(sheet, view)], "fs-body"))
+    checklist(sheet, view)
 
 
 def ticked(sheet: Sheet, search_id: int) -> list[int]:

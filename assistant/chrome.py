@@ -130,6 +130,9 @@ h2 { font-size: 1.3rem !important; padding: 0.5rem 0 0.25rem !important; }
 .fs-green { background: #dffee6; color: #0b5a2a; } .fs-orange { background: #ffe9d6; color: #6e3000; }
 .fs-violet { background: #eee6ff; color: #4a1f8a; }
 .fs-date, .fs-detail, .fs-note, .fs-passage { color: #3a3a3a; font-size: 0.875rem; }
+.fs-body { display: grid; grid-template-columns: minmax(0, 1.35fr) minmax(0, 1fr); gap: 1.5rem;
+  align-items: start; }
+@media (max-width: 900px) { .fs-body { grid-template-columns: minmax(0, 1fr); } }
 .fs-main details { border-top: 1px solid #dddddd; padding: 0.1rem 0; }
 .fs-main details:last-child { border-bottom: 1px solid #dddddd; }
 .fs-main summary { cursor: pointer; padding: 0.2rem 0; }
@@ -147,6 +150,10 @@ mark { background: #ffd8a8; color: #000000; padding: 0 0.1rem; }
   color: #ffffff !important; text-decoration: none; font-weight: 600; }
 .fs-button:hover { background: #1212ff; }
 .fs-candidates { margin: 0 0 0.3rem 1.1rem; padding: 0; } .fs-candidates li { margin-bottom: 0.35rem; }
+/* The documents checklist: every document in full, on as many lines as it needs. */
+[class*="st-key-docs-"] button { height: auto !important; max-width: 100% !important; text-align: left; }
+[class*="st-key-docs-"] button * { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
 .fs-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 /* The search bar stays in view while the agent scrolls the card. */
 .st-key-searchbar { position: sticky; top: 3.75rem; z-index: 100; background: #ffffff;
