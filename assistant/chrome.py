@@ -149,6 +149,10 @@ mark { background: #ffd8a8; color: #000000; padding: 0 0.1rem; }
 .fs-button { display: inline-block; padding: 0.35rem 0.85rem; border-radius: 0.5rem; background: #000091;
   color: #ffffff !important; text-decoration: none; font-weight: 600; }
 .fs-button:hover { background: #1212ff; }
+.fs-link { display: inline-block; margin: 0.15rem 0; padding: 0.25rem 0.7rem; border: 1px solid #000091;
+  border-radius: 0.5rem; color: #000091 !important; text-decoration: none; }
+.fs-link:hover { background: #e3e3fd; }
+.fs-services { list-style: none; margin: 0 !important; padding: 0; }
 .fs-candidates { margin: 0 0 0.3rem 1.1rem; padding: 0; } .fs-candidates li { margin-bottom: 0.35rem; }
 /* The documents checklist: every document in full, on as many lines as it needs. */
 [class*="st-key-docs-"] button { height: auto !important; max-width: 100% !important; text-align: left; }

@@ -127,7 +127,7 @@ class Session:
     ws: object = None
     box_id: str = ""
     exceptions: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # headings and markdown of the last run
+    texts: list[str] = field(default_factory=list)  # headings, Markdown and HTML blocks of the last run
     received: int = 0  # forward messages (deltas, status, script events) of the last run
 
     async def open(self) -> None:
@@ -166,7 +166,7 @@ class Session:
                     self.box_id = element.text_input.id
                 elif what == "exception":
                     self.exceptions.append(element.exception.message)
-                elif what in ("heading", "markdown"):
+                elif what in ("heading", "markdown", "html"):
                     self.texts.append(getattr(element, what).body)
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
