@@ -479,3 +479,28 @@ def test_searches_take_turns_one_per_core(db, monkeypatch):
     st.cache_resource.clear()
 
 
+
+
+def test_card_html_escapes_content_titles_and_links():
+    from assistant import cardhtml, glance
+    from assistant.card import candidates_html
+    from indexer.search import Hit
+
+    rendered = cardhtml.markdown("<script>alert(1)</script> <img src=x onerror=alert(2)> **gras** "
+                                 "[lien](javascript:alert(3)) [page](https://www.service-public.fr/x)\n\n## Titre")
+    assert "<script" not in rendered and "<img" not in rendered and "&lt;script&gt;" in rendered
+    assert 'href="javascript' not in rendered and "<strong>gras</strong>" in rendered
+    assert '<a href="https://www.service-public.fr/x" target="_blank" rel="noopener noreferrer">page</a>' in rendered
+    assert "<h5>Titre</h5>" in rendered  # a sheet's own headings stay under the card's h2 and h3
+    assert cardhtml.heading('<b onmouseover="x">T</b>', 2) == "<h2>&lt;b onmouseover=&quot;x&quot;&gt;T&lt;/b&gt;</h2>"
+    assert cardhtml.badge("A<b>", "blue", 'x" onclick="y') == \
+        '<span class="fs-badge fs-blue" title="x&quot; onclick=&quot;y">A&lt;b&gt;</span>'
+    assert cardhtml.link("javascript:alert(1)", "<clic>") == "&lt;clic&gt;"  # only http(s) addresses are links
+    hit = Hit(id="x", title="<i>Titre</i>", partner="ants", score=1.0, section="", passage="<script>p</script>")
+    shown = candidates_html([hit], {}, "Autres <fiches>")
+    assert "<script" not in shown and "<i>" not in shown and "&lt;i&gt;Titre&lt;/i&gt;" in shown
+    assert "<h2>Autres &lt;fiches&gt;</h2>" in shown
+    # Situation words are marked in the text only: never inside a tag, a link or an entity.
+    marked = glance.highlight_html('<p>Véhicule hérité, <a href="/hérité">hérité</a> &amp; hérité</p>', {"herite"})
+    assert marked == ('<p>Véhicule <mark>hérité</mark>, <a href="/hérité">hérité</a> &amp; '
+                      "<mark>hérité</mark></p>")
