@@ -73,4 +73,3 @@ def test_an_unreadable_query_file_names_its_line(tmp_path):
         read_queries(bad)
 
 
-
