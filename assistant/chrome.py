@@ -119,7 +119,7 @@ CSS = """<style>
 h1 { font-size: 1.45rem !important; padding: 0.2rem 0 !important; white-space: nowrap; }
 h2 { font-size: 1.3rem !important; padding: 0.5rem 0 0.25rem !important; }
 /* The cards' HTML blocks (assistant/cardhtml.py): headings, badges, sections, the essentials panel. */
-.st-key-card h2, .st-key-pair h2 { font-size: 1.45rem !important; padding: 0 !important; margin: 0 !important;
+.st-key-card h2, .st-key-pair h2, .st-key-fichecard h2 { font-size: 1.45rem !important; padding: 0 !important; margin: 0 !important;
   line-height: 1.3 !important; }
 .st-key-card h3, .st-key-pair h3, .st-key-after h2, .fs-essentials h3 { font-size: 1.05rem !important;
   padding: 0.15rem 0 !important; margin: 0 !important; }
@@ -152,7 +152,7 @@ mark { background: #ffd8a8; color: #000000; padding: 0 0.1rem; }
 .fs-link { display: inline-block; margin: 0.15rem 0; padding: 0.25rem 0.7rem; border: 1px solid #000091;
   border-radius: 0.5rem; color: #000091 !important; text-decoration: none; }
 .fs-link:hover { background: #e3e3fd; }
-.fs-services { list-style: none; margin: 0 !important; padding: 0; }
+.fs-services { list-style: none; margin: 0 !important; padding: 0 !important; }
 .fs-candidates { margin: 0 0 0.3rem 1.1rem; padding: 0; } .fs-candidates li { margin-bottom: 0.35rem; }
 /* The documents checklist: every document in full, on as many lines as it needs. */
 [class*="st-key-docs-"] button { height: auto !important; max-width: 100% !important; text-align: left; }
