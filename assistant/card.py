@@ -88,12 +88,26 @@ def header(sheet, view: View, today: dt.date | None = None) -> None:
     with st.container(horizontal=True, wrap=False, gap="medium", vertical_alignment="center", key="top"):
         st.html(header_html(sheet, view))
         partner_name = view.partners.get(sheet.partner, {}).get("name")
-        page = handout_html(sheet, partner_name, site=view.site, ticked=ticked(sheet, view.search_id))
-        st.iframe(print_button(page), width=240, height=48, alt="Imprimer pour l'usager")
+        st.iframe(print_frame(sheet, partner_name, view.site, ticked(sheet, view.search_id)), width=240, height=48,
+                  alt="Imprimer pour l'usager")
     if is_stale(sheet.updated, today):
         st.warning(f"Fiche non vérifiée depuis plus de 12 mois (mise à jour le {french_date(sheet.updated)}, "
                    f"il y a {age_days(sheet.updated, today)} jours) : contrôlez sur la source officielle.",
                    icon=":material/history:")
+
+
+_FRAMES: dict[tuple, str] = {}  # print frames already built: the same sheet is printed by many searches
+
+
+def print_frame(sheet: Sheet, partner_name: str | None, site: Site | None, ticked: list[int]) -> str:
+    """The print button and the page it prints, built once per sheet version, site, ticks and day."""
+    key = (sheet.id, sheet.digest, partner_name, site, tuple(ticked), dt.date.today())
+    frame = _FRAMES.get(key)
+    if frame is None:
+        if len(_FRAMES) >= 512:
+            _FRAMES.clear()
+        frame = _FRAMES[key] = print_button(handout_html(sheet, partner_name, site=site, ticked=ticked))
+    return frame
 
 
 def sheet_body(sheet: Sheet, view: View) -> None:
