@@ -25,21 +25,19 @@ RECENT = 8  # searches remembered for this session (never stored: the session en
 
 
 def search_bar(partners: dict[str, dict]):
-    state = st.session_state
-    with st.container(key="searchbar"):
-        title, box, filter_, recent = st.columns([2.3, 5.5, 2.4, 1.4], vertical_alignment="center")
-        title.title("Quelle démarche ?", anchor=False)
-        query = box.text_input(card.SEARCH_LABEL, key="q", type="search", label_visibility="collapsed",
-                               bind="query-params",
-                               placeholder="Demande de l'usager : carte grise d'occasion, APL… "
-                                           "(touche / pour revenir ici)")
+    with st.container(key="searchbar", horizontal=True, vertical_alignment="center", gap="small"):
+        st.title("Quelle démarche ?", anchor=False, width="content")
+        query = st.text_input(card.SEARCH_LABEL, key="q", type="search", label_visibility="collapsed",
+                              bind="query-params", width="stretch",
+                              placeholder="Demande de l'usager : carte grise d'occasion, APL… "
+                                          "(touche / pour revenir ici)")
         names = sorted(partners, key=lambda p: partner_label(partners, p).lower())
-        partner = filter_.selectbox(
+        partner = st.selectbox(
             "Filtrer par partenaire", [None, *names], key="partenaire", label_visibility="collapsed",
-            bind="query-params", placeholder="Tous les partenaires",
+            bind="query-params", placeholder="Tous les partenaires", width=260,
             format_func=lambda p: "Tous les partenaires" if p is None else f"Partenaire : {partner_label(partners, p)}")
-        past = recent.popover("Récentes", icon=":material/history:", width="stretch",
-                              help="Les recherches de cette session")
+        past = st.popover("Récentes", icon=":material/history:", width="content",
+                          help="Les recherches de cette session")
     return (query or "").strip(), partner, past
 
 
@@ -49,12 +47,16 @@ def recent_searches(where) -> None:
     with where:
         if not past:
             st.caption("Aucune recherche dans cette session.")
-        for n, text in enumerate(past):
-            st.button(text, key=f"recent-{n}", on_click=_search_again, args=(text,), type="tertiary")
+            return
+        st.pills("Rechercher à nouveau", past, key="again", on_change=_search_again, label_visibility="collapsed",
+                 selection_mode="single", width="stretch")
 
 
-def _search_again(text: str) -> None:
-    st.session_state.q = text
+def _search_again() -> None:
+    state = st.session_state
+    if state.get("again"):
+        state.q = state.again
+    state.again = None
 
 
 def _everywhere() -> None:

@@ -118,11 +118,47 @@ CSS = """<style>
 .stMainBlockContainer { padding-top: 3.9rem !important; padding-bottom: 2rem !important; }
 h1 { font-size: 1.45rem !important; padding: 0.2rem 0 !important; white-space: nowrap; }
 h2 { font-size: 1.3rem !important; padding: 0.5rem 0 0.25rem !important; }
-.st-key-card h2, .st-key-pair h2 { font-size: 1.45rem !important; padding: 0 !important; margin: 0 !important; }
-.st-key-card h3, .st-key-pair h3, .st-key-essentials h3, .st-key-after h2 { font-size: 1.05rem !important;
+/* The cards' HTML blocks (assistant/cardhtml.py): headings, badges, sections, the essentials panel. */
+.st-key-card h2, .st-key-pair h2, .st-key-fichecard h2 { font-size: 1.45rem !important; padding: 0 !important; margin: 0 !important;
+  line-height: 1.3 !important; }
+.st-key-card h3, .st-key-pair h3, .st-key-after h2, .fs-essentials h3 { font-size: 1.05rem !important;
   padding: 0.15rem 0 !important; margin: 0 !important; }
-.st-key-essentials p, .st-key-essentials li { font-size: 0.95rem; margin-bottom: 0 !important; }
-.st-key-essentials li em { color: #3a3a3a; }
+.fs-header p { margin: 0.2rem 0 0 !important; }
+.fs-badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.5rem; font-size: 0.875rem;
+  font-weight: 600; margin-right: 0.25rem; }
+.fs-blue { background: #e3e3fd; color: #000091; } .fs-gray { background: #eeeeee; color: #3a3a3a; }
+.fs-green { background: #dffee6; color: #0b5a2a; } .fs-orange { background: #ffe9d6; color: #6e3000; }
+.fs-violet { background: #eee6ff; color: #4a1f8a; }
+.fs-date, .fs-detail, .fs-note, .fs-passage { color: #3a3a3a; font-size: 0.875rem; }
+.fs-body { display: grid; grid-template-columns: minmax(0, 1.35fr) minmax(0, 1fr); gap: 1.5rem;
+  align-items: start; }
+@media (max-width: 900px) { .fs-body { grid-template-columns: minmax(0, 1fr); } }
+.fs-main details { border-top: 1px solid #dddddd; padding: 0.1rem 0; }
+.fs-main details:last-child { border-bottom: 1px solid #dddddd; }
+.fs-main summary { cursor: pointer; padding: 0.2rem 0; }
+.fs-main summary h3 { display: inline; }
+.fs-main details > :not(summary) { margin-left: 1.2rem; }
+.fs-main p, .fs-main li { margin-bottom: 0.15rem !important; }
+mark { background: #ffd8a8; color: #000000; padding: 0 0.1rem; }
+.fs-essentials { border: 1px solid #dddddd; border-radius: 0.5rem; padding: 0.6rem 0.9rem; }
+.fs-essentials > div { margin-top: 0.35rem; }
+.fs-essentials p, .fs-essentials li { font-size: 0.95rem; margin-bottom: 0 !important; }
+.fs-essentials ul { margin: 0 0 0 1.1rem; padding: 0; }
+.fs-more em { color: #3a3a3a; }
+.fs-online { margin: 0 0 0.3rem !important; }
+.fs-button { display: inline-block; padding: 0.35rem 0.85rem; border-radius: 0.5rem; background: #000091;
+  color: #ffffff !important; text-decoration: none; font-weight: 600; }
+.fs-button:hover { background: #1212ff; }
+.fs-link { display: inline-block; margin: 0.15rem 0; padding: 0.25rem 0.7rem; border: 1px solid #000091;
+  border-radius: 0.5rem; color: #000091 !important; text-decoration: none; }
+.fs-link:hover { background: #e3e3fd; }
+.fs-services { list-style: none; margin: 0 !important; padding: 0 !important; }
+.fs-candidates { margin: 0 0 0.3rem 1.1rem; padding: 0; } .fs-candidates li { margin-bottom: 0.35rem; }
+/* The documents checklist: every document in full, on as many lines as it needs. */
+[class*="st-key-docs-"] button { height: auto !important; max-width: 100% !important; text-align: left; }
+[class*="st-key-docs-"] button * { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
+.fs-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 /* The search bar stays in view while the agent scrolls the card. */
 .st-key-searchbar { position: sticky; top: 3.75rem; z-index: 100; background: #ffffff;
   padding: 0.25rem 0 0.35rem; border-bottom: 1px solid #dddddd; }

@@ -119,6 +119,27 @@ def _mark(text: str, stems: set[str]) -> str:
                      text)
 
 
+_HTML_PROTECTED = re.compile(r"<a\b[^>]*>.*?</a>|<code>.*?</code>|<[^>]+>|&#?\w+;", re.DOTALL)
+
+
+def highlight_html(html: str, stems: set[str]) -> str:
+    """Mark the situation words in rendered HTML (`<mark>`): in its text only, never in tags, links, code or
+    entities. The HTML is already escaped; the marks add no text."""
+    if not stems:
+        return html
+    out, last = [], 0
+    for protected in _HTML_PROTECTED.finditer(html):
+        out.append(_mark_html(html[last:protected.start()], stems))
+        out.append(protected.group(0))
+        last = protected.end()
+    out.append(_mark_html(html[last:], stems))
+    return "".join(out)
+
+
+def _mark_html(text: str, stems: set[str]) -> str:
+    return _WORD.sub(lambda m: f"<mark>{m.group(0)}</mark>" if _matches(m.group(0), stems) else m.group(0), text)
+
+
 def mentions(markdown: str, stems: set[str]) -> bool:
     """Does this text contain one of the situation words?"""
     return bool(stems) and any(_matches(m.group(0), stems) for m in _WORD.finditer(_PROTECTED.sub(" ", markdown)))
@@ -170,13 +191,18 @@ def link_sheets(markdown: str, titles: dict[str, str], link) -> str:
     """
     if "fiche" not in markdown.lower():
         return markdown
-    candidates = tuple(sorted((sid, fold(title)) for sid, title in titles.items()))
+    candidates = _folded(tuple(titles.items()))
 
     def replace(m: re.Match) -> str:
         best = _best_title(fold(m.group(2)), candidates)
         return m.group(0) if best is None else f"{m.group(1)}[{m.group(2)}]({link(best)}){m.group(3)}"
 
     return _REFERENCE.sub(replace, markdown)
+
+
+@lru_cache(maxsize=8)  # the titles of one index: folded once, not at every mention
+def _folded(titles: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((sid, fold(title)) for sid, title in titles))
 
 
 @lru_cache(maxsize=4096)

@@ -30,13 +30,14 @@ noms de boutons distincts (« Voir la fiche Passeport »).
 
 - Les graphiques de la page Rédaction n'ont pas d'équivalent textuel détaillé : les tableaux de la même page
   donnent les mêmes chiffres.
-- Le bouton d'impression est dans un cadre (iframe) : il se trouve au clavier avec la touche Tab, après le
-  bouton du service en ligne.
+- Le bouton d'impression est dans un cadre (iframe) : il se trouve au clavier avec la touche Tab, à côté du
+  titre de la fiche.
 
 ## Raccourcis clavier
 
 - « / » : revenir dans le champ de recherche depuis n'importe où (hors champ de saisie).
-- Tab / Maj+Tab : passer d'un élément à l'autre ; Entrée ou Espace : activer ; flèches : changer d'onglet.
+- Tab / Maj+Tab : passer d'un élément à l'autre ; Entrée ou Espace : activer un bouton, ouvrir ou fermer une
+  rubrique de la fiche, cocher une pièce.
 
 ## Signaler un problème
 

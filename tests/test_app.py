@@ -1,6 +1,8 @@
 """The Streamlit app through `AppTest`, over a tiny index built with the hash embedder (no model, no network)."""
 
 import datetime as dt
+import re
+from html import escape, unescape
 
 import pytest
 from indexer.build import rebuild
@@ -47,8 +49,35 @@ def stored(db, table: str) -> list[dict]:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join(e.value for kind in ("markdown", "caption", "warning", "subheader", "success", "error")
-                     for e in getattr(at, kind))
+    """Everything the page shows as text: Markdown elements and the cards' HTML blocks."""
+    return "\n".join([*(e.value for kind in ("markdown", "caption", "warning", "subheader", "success", "error")
+                         for e in getattr(at, kind)), *blocks(at)])
+
+
+def blocks(at: AppTest) -> list[str]:
+    """The HTML blocks of the page (the cards' static parts), the page's own style and script left out."""
+    return [e.proto.body for e in at.get("html") if not e.proto.body.startswith("<style>")]
+
+
+def h2(title: str) -> str:
+    """A card's title as the page gives it: a level-2 heading, the title escaped."""
+    return f"<h2>{escape(title)}</h2>"
+
+
+def sections(at: AppTest) -> list[str]:
+    """The card's sections, in order, as the agent reads them on the disclosures."""
+    return [unescape(s) for s in re.findall(r"<summary><h3>(.*?)</h3></summary>", "".join(blocks(at)))]
+
+
+def ticks_or_none(at: AppTest):
+    """The documents checklist of the card (one widget: the documents the citizen already has), if any."""
+    return next((g for g in at.button_group if g.key.startswith("docs-")), None)
+
+
+def ticks(at: AppTest):
+    checklist = ticks_or_none(at)
+    assert checklist is not None, "pas de liste de pièces à cocher"
+    return checklist
 
 
 def test_empty_page_invites_a_search(db):
@@ -61,21 +90,24 @@ def test_empty_page_invites_a_search(db):
 def test_answer_card(db):
     at = search(start(), "immatriculer un véhicule")
     shown = texts(at)
-    assert "## " + CARTE_GRISE in shown
-    for part in ("### En bref", "### Pièces à fournir (3)", "### Coût", "### Délais", ":blue-badge[ANTS]",
-                 ":gray-badge[:material/description: Fiche guichet]", "Réponse sûre",
+    assert h2(CARTE_GRISE) in shown
+    for part in ("<h3>En bref</h3>", "<h3>Pièces à fournir (3)</h3>", "<h3>Coût</h3>", "<h3>Délais</h3>",
+                 '<span class="fs-badge fs-blue" title="Agence nationale des titres sécurisés (ANTS)">ANTS</span>',
+                 '<span class="fs-badge fs-gray">Fiche guichet</span>', "Réponse sûre",
                  "Mise à jour le 1er novembre 2026"):
         assert part in shown, part
-    assert "1. Se connecter au site de l'ANTS." in shown
-    assert [c.label for c in at.checkbox] == ["Le certificat d'immatriculation barré par le vendeur",
-                                             "Le code de cession remis par le vendeur",
-                                             "Un justificatif de domicile de moins de 6 mois"]
-    assert "service-public.fr/particuliers/vosdroits/F1050" in shown
+    assert re.search(r"<details open><summary><h3>Étapes</h3></summary><ol>\s*<li>Se connecter au site de "
+                     r"l'ANTS.</li>", shown)  # the steps are open, as a numbered list
+    assert ticks(at).options == ["Le certificat d'immatriculation barré par le vendeur",
+                                 "Le code de cession remis par le vendeur",
+                                 "Un justificatif de domicile de moins de 6 mois"]
+    assert ticks(at).value == []
+    assert 'href="https://www.service-public.fr/particuliers/vosdroits/F1050"' in shown
     assert "Réponse en" not in shown and " ms" not in shown  # timings go to the logs, not to the agent
-    assert [t.label for t in at.tabs] == ["Étapes", "Pièces à fournir (3)", "Coût", "Délais", "Qui est concerné",
-                                          "Cas particuliers", "En cas de blocage", "Sources"]
-    link = at.get("link_button")[0]
-    assert link.proto.url == "https://immatriculation.ants.gouv.fr" and link.proto.label == "Service en ligne"
+    assert sections(at) == ["Étapes", "Pièces à fournir (3)", "Coût", "Délais", "Qui est concerné",
+                            "Cas particuliers", "En cas de blocage", "Sources"]
+    assert ('<a class="fs-button" href="https://immatriculation.ants.gouv.fr" target="_blank" '
+            'rel="noopener noreferrer">Service en ligne') in shown
     assert not at.get("download_button")  # printing opens the browser's print, nothing to download
     [frame] = printed(at)
     assert "Imprimer pour l&#x27;usager" in frame or "Imprimer pour l'usager" in frame
@@ -91,8 +123,8 @@ def printed(at: AppTest) -> list[str]:
 def test_situation_words_are_highlighted_and_marked_on_tabs(db):
     at = search(start(), "immatriculer un véhicule hérité de mon père")
     shown = texts(at)
-    assert "Véhicule :orange-background[hérité] : joindre l'acte de décès." in shown
-    assert "Cas particuliers ★" in [t.label for t in at.tabs]
+    assert "Véhicule <mark>hérité</mark> : joindre l'acte de décès." in shown
+    assert "Cas particuliers ★" in sections(at)
 
 
 def test_unsure_answer_says_so(db, monkeypatch):
@@ -100,7 +132,7 @@ def test_unsure_answer_says_so(db, monkeypatch):
 
     monkeypatch.setattr(Ranker, "confidence", lambda self, features, mode: 0.35)  # answered, barely
     at = search(start(), "immatriculer un véhicule")
-    assert "## " + CARTE_GRISE in texts(at)
+    assert h2(CARTE_GRISE) in texts(at)
     assert "À vérifier" in texts(at) and "Réponse sûre" not in texts(at)
 
 
@@ -110,19 +142,19 @@ def test_two_close_sheets_side_by_side(db, monkeypatch):
     monkeypatch.setattr(glance, "CLOSE_RATIO", 0.1)  # in the tiny KB, carte Vitale and carte grise score 3.2 / 0.48
     at = search(start(), "carte vitale perdue")
     shown = texts(at)
-    assert "laquelle correspond à l'usager ?" in shown
-    assert not [line for line in shown.splitlines() if line.startswith("## Obtenir")]  # no card yet
+    assert "laquelle correspond à l&#x27;usager ?</h2>" in shown
+    assert "<h2>Obtenir" not in shown and "<h3>Obtenir ou remplacer sa carte Vitale</h3>" in shown  # no card yet
     assert [b.label for b in at.button if b.key.startswith("pick-")] == [
         "Voir la fiche Obtenir ou remplacer sa carte Vitale", "Voir la fiche " + CARTE_GRISE]
     at.button(key="pick-ants-carte-grise-occasion").click().run()
-    assert "## " + CARTE_GRISE in texts(at)
+    assert h2(CARTE_GRISE) in texts(at)
     assert at.query_params["fiche"] == "ants-carte-grise-occasion"
 
 
 def test_no_answer(db):
     at = search(start(), "recette de la tarte aux pommes")
     assert "Aucune fiche ne correspond" in at.warning[0].value
-    assert "## " not in texts(at)  # no card
+    assert "<h2>" not in texts(at) and not ticks_or_none(at)  # no card
     shown = texts(at)
     assert "reformulez" in shown and "sigle" in shown
     assert not [b for b in at.button if b.key.startswith("show-")]  # nothing scores near enough to be offered
@@ -147,7 +179,7 @@ def test_clicking_a_candidate_shows_its_card(db):
     button = at.button(key="show-ants-carte-grise-occasion")
     assert button.label == "Voir la fiche " + CARTE_GRISE  # a distinct name for each
     button.click().run()
-    assert "## " + CARTE_GRISE in texts(at)
+    assert h2(CARTE_GRISE) in texts(at)
     assert "Réponse sûre" not in texts(at)  # the agent chose it: the search's confidence does not apply
     assert at.query_params["fiche"] == "ants-carte-grise-occasion"
     assert "Voir la fiche Obtenir ou remplacer sa carte Vitale" in [b.label for b in at.button]
@@ -160,11 +192,11 @@ def test_stable_links_reopen_the_search_and_the_sheet(db):
     at.run()
     assert not at.exception, at.exception
     assert at.text_input(key="q").value == "carte vitale perdue"
-    assert "## " + CARTE_GRISE in texts(at)  # the sheet the agent had opened, not the search's answer
+    assert h2(CARTE_GRISE) in texts(at)  # the sheet the agent had opened, not the search's answer
     only_sheet = AppTest.from_file(APP, default_timeout=30)
     only_sheet.query_params["fiche"] = "caf-aide-logement"
     only_sheet.run()
-    assert "## Demander une aide au logement" in texts(only_sheet)
+    assert "<h2>Demander une aide au logement" in texts(only_sheet)
 
 
 def test_partner_filter_says_it_is_on_and_offers_to_search_everywhere(db):
@@ -176,25 +208,24 @@ def test_partner_filter_says_it_is_on_and_offers_to_search_everywhere(db):
     assert "Filtre actif : seulement les fiches Assurance Maladie." in texts(at)
     at.selectbox(key="partenaire").set_value("caf").run()
     assert "**Aucune fiche pour CAF** avec cette demande — chercher partout ?" in texts(at)
-    assert "## Obtenir ou remplacer" not in texts(at)
+    assert "<h2>Obtenir ou remplacer" not in texts(at)
     at.button(key="everywhere").click().run()
     assert at.selectbox(key="partenaire").value is None
-    assert "## Obtenir ou remplacer sa carte Vitale" in texts(at)
+    assert "<h2>Obtenir ou remplacer sa carte Vitale" in texts(at)
 
 
 def test_recent_searches_of_the_session(db):
     at = search(start(), "immatriculer un véhicule")
     search(at, "carte vitale perdue")
-    assert [b.label for b in at.button if b.key.startswith("recent-")] == ["carte vitale perdue",
-                                                                          "immatriculer un véhicule"]
-    at.button(key="recent-1").click().run()
+    assert at.button_group(key="again").options == ["carte vitale perdue", "immatriculer un véhicule"]
+    at.button_group(key="again").set_value("immatriculer un véhicule").run()
     assert at.text_input(key="q").value == "immatriculer un véhicule"
-    assert "## " + CARTE_GRISE in texts(at)
+    assert h2(CARTE_GRISE) in texts(at)
 
 
 def test_search_logged_once_per_query_and_masked(db):
     at = search(start(), "immatriculer un véhicule, rappeler au 06 12 34 56 78")
-    at.checkbox[0].check().run()
+    ticks(at).set_value([0]).run()
     search(at, "carte")
     at.button(key="show-ants-carte-grise-occasion").click().run()
     search(at, "recette de la tarte aux pommes")
@@ -209,17 +240,17 @@ def test_search_logged_once_per_query_and_masked(db):
 
 def test_checklist_starts_empty_for_each_new_search_and_ticks_print_first(db):
     at = search(start(), "immatriculer un véhicule")
-    at.checkbox[2].check().run()
-    assert at.checkbox[2].value
+    ticks(at).set_value([2]).run()
+    assert ticks(at).value == [2]
     [frame] = printed(at)
     assert frame.index("justificatif de domicile") < frame.index("certificat d&amp;#x27;immatriculation")
     search(at, "carte grise d'occasion")
-    assert "## " + CARTE_GRISE in texts(at) and not at.checkbox[2].value
+    assert h2(CARTE_GRISE) in texts(at) and ticks(at).value == []
 
 
 def test_positive_feedback_is_stored(db):
     at = search(start(), "immatriculer un véhicule")
-    at.button(key="yes-ants-carte-grise-occasion").click().run()
+    at.button_group(key="useful-ants-carte-grise-occasion").set_value("yes").run()
     assert "Merci" in at.success[0].value
     [row] = stored(db, "feedback")
     assert (row["query"], row["sheet"], row["useful"], row["reason"]) == (
@@ -229,7 +260,7 @@ def test_positive_feedback_is_stored(db):
 
 def test_negative_feedback_asks_a_reason_and_the_expected_sheet(db):
     at = search(start(), "carte grise pour 1 85 05 78 006 084 36")
-    at.button(key="no-ants-carte-grise-occasion").click().run()
+    at.button_group(key="useful-ants-carte-grise-occasion").set_value("no").run()
     assert at.radio(key="reason-ants-carte-grise-occasion").value is None  # nothing preselected
     at.button(key="send-ants-carte-grise-occasion").click().run()
     assert "Choisissez ce qui n'allait pas" in at.error[0].value and not stored(db, "feedback")
@@ -262,11 +293,11 @@ def test_partner_phone_only_on_that_partners_sheets(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params["fiche"] = "ants-carte-grise-occasion"
     at.run()
-    assert ":material/call: Ligne ANTS : 34 00" in texts(at)
+    assert "Ligne ANTS : 34 00</p>" in texts(at)
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params["fiche"] = "ants-amende"
     at.run()
-    assert "## Payer ou contester une amende" in texts(at) and ":material/call:" not in texts(at)
+    assert "<h2>Payer ou contester une amende" in texts(at) and "Ligne ANTS" not in texts(at)
 
 
 def test_sheet_html_is_shown_as_text_and_old_sheet_warned(tmp_path, monkeypatch):
@@ -274,9 +305,11 @@ def test_sheet_html_is_shown_as_text_and_old_sheet_warned(tmp_path, monkeypatch)
     build_index(kb, tmp_path / "index")
     point_app_at(monkeypatch, tmp_path, kb, tmp_path / "index")
     at = search(start(), "prime à la naissance")
-    assert "## Demander la prime à la naissance" in texts(at)
-    assert any("<script>window.__pwned = 1</script>" in m.value for m in at.markdown)
+    assert "<h2>Demander la prime à la naissance" in texts(at)
+    shown = "".join(blocks(at))
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in shown and "<script" not in shown  # text, never run
     assert not any(m.proto.allow_html for m in [*at.markdown, *at.caption])
+    assert not any(b.proto.unsafe_allow_javascript for b in at.get("html") if b.proto.body in blocks(at))
     assert "Fiche non vérifiée depuis plus de 12 mois" in at.warning[0].value
 
 
@@ -293,12 +326,12 @@ def test_rebuild_is_served_without_restart(tmp_path, kb, db):
     (kb / "caf" / "caf-prime-naissance.md").write_text(HTML_SHEET, encoding="utf-8")
     rebuild(kb, tmp_path / "index", HashEmbedder(), "hash")
     search(at, "prime à la naissance ")  # the same request, submitted again
-    assert "## Demander la prime à la naissance" in texts(at)
+    assert "<h2>Demander la prime à la naissance" in texts(at)
 
 
 def test_editors_page_renders(db):
     app = search(start(), "immatriculer un véhicule")
-    app.button(key="no-ants-carte-grise-occasion").click().run()
+    app.button_group(key="useful-ants-carte-grise-occasion").set_value("no").run()
     app.radio(key="reason-ants-carte-grise-occasion").set_value("incomplete")
     app.button(key="send-ants-carte-grise-occasion").click().run()
     search(app, "recette de la tarte aux pommes")
@@ -325,7 +358,7 @@ def test_editors_page_renders(db):
 
 def test_editors_worklist_items_can_be_marked_handled(db):
     app = search(start(), "immatriculer un véhicule")
-    app.button(key="no-ants-carte-grise-occasion").click().run()
+    app.button_group(key="useful-ants-carte-grise-occasion").set_value("no").run()
     app.radio(key="reason-ants-carte-grise-occasion").set_value("wrong_sheet")
     app.selectbox(key="expected-ants-carte-grise-occasion").set_value("cpam-carte-vitale")
     app.button(key="send-ants-carte-grise-occasion").click().run()
@@ -348,7 +381,7 @@ def test_editors_preview_a_sheet_before_rebuild(tmp_path, kb, db):
     preview = at.selectbox(key="preview")
     preview.set_value(str(kb / "caf" / "caf-prime-naissance.md")).run()
     shown = texts(at)
-    assert "## Demander la prime à la naissance" in shown  # the card as agents will see it, not yet served
+    assert "<h2>Demander la prime à la naissance" in shown  # the card as agents will see it, not yet served
     assert "HTML brut" in at.code[-1].value  # with its validation problems
 
 
@@ -441,8 +474,33 @@ def test_searches_take_turns_one_per_core(db, monkeypatch):
     with turn:
         assert not turn.acquire(blocking=False)  # a second search waits for the first
     at = search(start(), "carte grise occasion")  # the page takes and gives back its turn
-    assert at.markdown and turn.acquire(blocking=False)
+    assert blocks(at) and turn.acquire(blocking=False)
     turn.release()
     st.cache_resource.clear()
 
 
+
+
+def test_card_html_escapes_content_titles_and_links():
+    from assistant import cardhtml, glance
+    from assistant.card import candidates_html
+    from indexer.search import Hit
+
+    rendered = cardhtml.markdown("<script>alert(1)</script> <img src=x onerror=alert(2)> **gras** "
+                                 "[lien](javascript:alert(3)) [page](https://www.service-public.fr/x)\n\n## Titre")
+    assert "<script" not in rendered and "<img" not in rendered and "&lt;script&gt;" in rendered
+    assert 'href="javascript' not in rendered and "<strong>gras</strong>" in rendered
+    assert '<a href="https://www.service-public.fr/x" target="_blank" rel="noopener noreferrer">page</a>' in rendered
+    assert "<h5>Titre</h5>" in rendered  # a sheet's own headings stay under the card's h2 and h3
+    assert cardhtml.heading('<b onmouseover="x">T</b>', 2) == "<h2>&lt;b onmouseover=&quot;x&quot;&gt;T&lt;/b&gt;</h2>"
+    assert cardhtml.badge("A<b>", "blue", 'x" onclick="y') == \
+        '<span class="fs-badge fs-blue" title="x&quot; onclick=&quot;y">A&lt;b&gt;</span>'
+    assert cardhtml.link("javascript:alert(1)", "<clic>") == "&lt;clic&gt;"  # only http(s) addresses are links
+    hit = Hit(id="x", title="<i>Titre</i>", partner="ants", score=1.0, section="", passage="<script>p</script>")
+    shown = candidates_html([hit], {}, "Autres <fiches>")
+    assert "<script" not in shown and "<i>" not in shown and "&lt;i&gt;Titre&lt;/i&gt;" in shown
+    assert "<h2>Autres &lt;fiches&gt;</h2>" in shown
+    # Situation words are marked in the text only: never inside a tag, a link or an entity.
+    marked = glance.highlight_html('<p>Véhicule hérité, <a href="/hérité">hérité</a> &amp; hérité</p>', {"herite"})
+    assert marked == ('<p>Véhicule <mark>hérité</mark>, <a href="/hérité">hérité</a> &amp; '
+                      "<mark>hérité</mark></p>")

@@ -131,9 +131,9 @@ def test_first_screen_holds_the_essentials_and_page_is_french(page):
     expect(page.get_by_label(SEARCH)).to_be_focused()  # the agent types straight away
     ask(page, "immatriculer un véhicule")
     card_shown(page, CARTE_GRISE)
-    for key in ("documents", "cost", "delays", "online", "print"):
-        box = page.locator(f".st-key-{key}").first.bounding_box()
-        assert box and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], (key, box)
+    for part in (".fs-documents", ".fs-cost", ".fs-delays", ".fs-online", 'iframe[title="Imprimer pour l\'usager"]'):
+        box = page.locator(part).first.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], (part, box)
     assert page.evaluate("window.scrollY") == 0
     expect(page.get_by_text("Réponse sûre").first).to_be_visible()
     # Streamlit's own texts, once the widgets have shown them: an open dropdown filtered to nothing, a typed query.

@@ -127,7 +127,8 @@ class Session:
     ws: object = None
     box_id: str = ""
     exceptions: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # headings and markdown of the last run
+    texts: list[str] = field(default_factory=list)  # headings, Markdown and HTML blocks of the last run
+    received: int = 0  # forward messages (deltas, status, script events) of the last run
 
     async def open(self) -> None:
         from websockets.asyncio.client import connect
@@ -147,6 +148,7 @@ class Session:
         widgets = [WidgetState(id=self.box_id, string_value=query)] if query is not None else []
         state = ClientState(query_string="", page_script_hash="", widget_states=WidgetStates(widgets=widgets))
         self.texts = []
+        self.received = 0
         await self.ws.send(BackMsg(rerun_script=state).SerializeToString())
         return await asyncio.wait_for(self._until_finished(), self.timeout)
 
@@ -155,6 +157,7 @@ class Session:
 
         while True:
             msg = ForwardMsg.FromString(await self.ws.recv())
+            self.received += 1
             kind = msg.WhichOneof("type")
             if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 element = msg.delta.new_element
@@ -163,7 +166,7 @@ class Session:
                     self.box_id = element.text_input.id
                 elif what == "exception":
                     self.exceptions.append(element.exception.message)
-                elif what in ("heading", "markdown"):
+                elif what in ("heading", "markdown", "html"):
                     self.texts.append(getattr(element, what).body)
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
@@ -177,7 +180,8 @@ class Session:
 
 
 async def timed(session: Session, query: str) -> float | None:
-    """Seconds from Enter to the end of the script; None when it failed (error, exception, timeout)."""
+    """Seconds from Enter to the end of the script; None when it failed (error, exception, timeout).
+    `session.received` then holds the number of messages the server sent for it."""
     before = len(session.exceptions)
     started = time.perf_counter()
     try:
@@ -208,11 +212,16 @@ class Level:
     times: list[float]
     errors: int
     cpu: float = 0.0  # server CPU seconds used by the level (every process), page loads included
+    messages: list[int] = field(default_factory=list)  # forward messages per answered Enter
 
     def quantile(self, q: float) -> float:
         """Nearest-rank quantile of the answered Enters' times."""
         ordered = sorted(self.times)
         return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
+
+    def median_messages(self) -> float:
+        ordered = sorted(self.messages)
+        return ordered[len(ordered) // 2] if ordered else float("nan")
 
 
 async def run_level(servers: list[Server], n: int, rounds: int, pool: list[str], timeout: float) -> Level:
@@ -220,13 +229,14 @@ async def run_level(servers: list[Server], n: int, rounds: int, pool: list[str],
     try:
         for start in range(0, n, 10):  # open them ten by ten, as agents arrive, not all in one instant
             await asyncio.gather(*(s.open() for s in sessions[start:start + 10]))
-        times, errors = [], 0
+        times, errors, messages = [], 0, []
         for _ in range(rounds):
             batch = [pool.pop() for _ in sessions]
             results = await asyncio.gather(*(timed(s, q) for s, q in zip(sessions, batch)))
             times += [t for t in results if t is not None]
+            messages += [s.received for s, t in zip(sessions, results) if t is not None]
             errors += sum(t is None for t in results)
-        return Level(n, times, errors)
+        return Level(n, times, errors, messages=messages)
     finally:
         await asyncio.gather(*(s.close() for s in sessions))
 
@@ -275,7 +285,8 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
             levels.append(level)
             print(f"  {replicas} processus, {store_kind}, {n} sessions : p50 {level.quantile(0.5):.3f} s, "
                   f"p95 {level.quantile(0.95):.3f} s, {level.errors} erreur(s), "
-                  f"CPU {1000 * level.cpu / max(1, len(level.times)):.0f} ms par recherche",
+                  f"CPU {1000 * level.cpu / max(1, len(level.times)):.0f} ms par recherche, "
+                  f"{level.median_messages():.0f} messages par recherche",
                   file=sys.stderr, flush=True)
         for writer in writers:
             writer.join(args.deadline)
@@ -292,13 +303,13 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
 
 def report(results: list[dict]) -> str:
     lines = ["| processes | store | sessions | Enter → card p50 | p95 | max | answers | errors "
-             "| server CPU per Enter |", "|---|---|---|---|---|---|---|---|---|"]
+             "| server CPU per Enter | messages per Enter (median) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for level in r["levels"]:
             top = max(level.times) if level.times else float("nan")
             lines.append(f"| {r['replicas']} | {r['store']} | {level.sessions} | {level.quantile(0.5):.3f} s | "
                          f"{level.quantile(0.95):.3f} s | {top:.3f} s | {len(level.times)} | {level.errors} | "
-                         f"{1000 * level.cpu / max(1, len(level.times)):.0f} ms |")
+                         f"{1000 * level.cpu / max(1, len(level.times)):.0f} ms | {level.median_messages():.0f} |")
     lines += ["", "| processes | store | sessions | feedback writers | searches expected / stored / lost "
                   "| feedback expected / stored / lost |", "|---|---|---|---|---|---|"]
     for r in results:
