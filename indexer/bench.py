@@ -215,7 +215,7 @@ def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 
     the query (wall, same round)."""
     from indexer.search import Searcher
 
-    searcher = Searcher(index)
+    searcher = Searcher(index, many_queries=True)
     searcher.search("échauffement", wait=True)
     rows = []
     for mode in modes:

@@ -242,7 +242,7 @@ def cmd_verifications(args) -> int:
 def cmd_search(args) -> int:
     from indexer.search import MAX_QUERY_CHARS, Searcher
 
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, many_queries=args.query == ["-"])
     partners = searcher.partners()
     if args.partner is not None and args.partner not in partners:
         print(f"partenaire inconnu « {args.partner} » (connus : {', '.join(sorted(partners))})", file=sys.stderr)
@@ -339,7 +339,7 @@ def cmd_eval(args) -> int:
     from indexer.evaluate import SWEEP, format_sweep, format_table, load_queries, evaluate
     from indexer.search import MODES, Searcher
 
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, many_queries=True)
     modes = MODES if args.mode == "all" else (args.mode,)
     reports = []
     for file in args.file:

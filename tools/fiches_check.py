@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, many_queries=True)
     if args.check == "titles":
         titles(searcher, args.mode, args.count, args.seed)
     elif args.check == "cpu":

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--thresholds", nargs="+", type=float, default=THRESHOLDS)
     parser.add_argument("--show", type=float, help="list the fiche answers and losses at this threshold")
     args = parser.parse_args()
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, many_queries=True)
     ranker = searcher.refresh()
     if ranker.fiches is None:
         raise SystemExit(f"{args.index} : aucune fiche officielle importée (python -m indexer import-fiches)")

@@ -63,7 +63,7 @@ def main() -> None:
         if name not in GRID or not values:
             parser.error(f"--grid {axis} : attendu NOM=V1,V2 avec NOM parmi {', '.join(GRID)}")
         GRID[name] = [v if name == "fusion" else float(v) for v in values.split(",")]
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, many_queries=True)
     ranker = searcher.refresh()
     prepared, origin = [], []  # (query, analysis, vector), and the tuning set each comes from
     for q, name in ((q, Path(f).stem) for f in args.files for q in load_queries(f)):
@@ -117,7 +117,7 @@ def main() -> None:
               f"in-scope unanswered {np.mean(p[y == 1] < threshold):.3f}")
     print("\nTuning(" + ", ".join(f"{k}={v!r}" for k, v in best.items()) + f", decision={tuple(decision)})")
     if args.evaluate:
-        fitted = Searcher(args.index, tuning=dataclasses.replace(Tuning(), **best, decision=tuple(decision)))
+        fitted = Searcher(args.index, many_queries=True, tuning=dataclasses.replace(Tuning(), **best, decision=tuple(decision)))
         print()
         print(format_table([evaluate(fitted, load_queries(f), "hybrid", Path(f).stem) for f in args.evaluate]))
 
