@@ -1,7 +1,7 @@
 """Fit the ranking weights and the answer decision on a query set (never on the held-out one).
 
-    python tools/tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl [--index index] [--max-unanswered 0.02]
-        [--min-rejected 0.90] [--no-grid] [--grid NAME=V1,V2...] [--drop FEATURE...] [--evaluate FILE...]
+    python tools/tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl tests/eval/dev_agents.jsonl [--index index]
+        [--max-unanswered 0.02] [--min-rejected 0.90] [--no-grid] [--grid NAME=V1,V2...] [--drop FEATURE...] [--evaluate FILE...]
 
 Embeds each query of the files once and grid-searches the fusion (reciprocal rank or score-normalised) and its
 weights for hybrid hit@1. A few queries decide between neighbouring grid points, so the rule is built not to follow

@@ -1,0 +1,180 @@
+"""Other ways to fuse dense and lexical scores, measured against the shipped fusion on the tuning sets.
+
+    python tools/fusion_variants.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl tests/eval/dev_agents.jsonl
+        [--index index]
+
+Each in-scope query's per-sheet signals are computed once, as `Ranker.rank` computes them (BM25 on heads, whole
+sheets and body chunks, each scaled to its best sheet; the cosine of each sheet's dense passage), then every variant
+re-fuses them: hybrid hit@1 per tuning set, their mean (each set counting the same), and the hybrid hit@1 of the
+chosen weights on each set when that set is left out of the choice (a variant's best weights picked on the other
+sets). Variants: the shipped min-max of the cosines over the sheets FAISS's `dense_k` chunks reach, with other dense
+weights or `dense_k`; min-max over a fixed number of sheets; cosines as z-scores, as a distance to the best one in
+cosine units, or as a softmax; the dense weight by query length, by agreement between the two sides' first sheets
+or by dense's lead; re-ranking within lexical's top k only; hubness correction (CSLS: minus the mean cosine of
+each sheet to its nearest sheets). Choose on the tuning sets only (never on tests/eval/heldout*).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from indexer.evaluate import load_queries
+from indexer.search import MAX_DENSE_WORDS, Searcher
+
+Signals = dict  # per query: head, full, body (per sheet), cos (per sheet), words, expected (bool per sheet)
+
+
+def _signals(searcher: Searcher, files: list[str]) -> tuple[list[str], np.ndarray, dict[str, list[Signals]],
+                                                             np.ndarray]:
+    """Sheet ids, chunks per sheet, each tuning set's in-scope signals, the sheets' dense vectors."""
+    ranker = searcher.refresh()
+    n = len(ranker.ids)
+    allowed = np.ones(n, dtype=bool)
+    flat = ranker.index.vectors.index
+    vectors = np.stack([flat.reconstruct(ranker.sheet_chunks[sid][0]) for sid in ranker.ids])
+    sets = {}
+    for path in files:
+        rows = []
+        for q in load_queries(path):
+            if not q.expected:
+                continue
+            analysis = ranker.analyzer.analyze(q.query)
+            dense = " ".join(analysis.dense_text.split()[:MAX_DENSE_WORDS])
+            zero = np.zeros(n, dtype=np.float32)
+            head = full = body = zero
+            if analysis.concepts:
+                head = ranker._per_sheet(ranker.lexical_scores(ranker.index.head, analysis), allowed)
+                full = ranker._per_sheet(ranker.lexical_scores(ranker.index.full, analysis), allowed)
+                body = ranker._per_chunk(ranker.lexical_scores(ranker.index.body, analysis), allowed,
+                                         np.full(n, -1, dtype=np.int64))
+            cos = vectors @ searcher.embedder.encode_query(dense) if dense else zero
+            rows.append({"head": head, "full": full, "body": body, "cos": cos, "words": len(q.query.split()),
+                         "expected": np.array([sid in q.expected for sid in ranker.ids])})
+        sets[Path(path).stem] = rows
+    chunks = np.array([len(ranker.sheet_chunks[sid]) for sid in ranker.ids])
+    return ranker.ids, chunks, sets, vectors
+
+
+def _scaled(scores: np.ndarray) -> np.ndarray:
+    top = scores.max()
+    return scores / top if top > 0 else scores
+
+
+def _minmax(cos: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    low, high = cos[seen].min(), cos[seen].max()
+    return np.where(seen, (cos - low) / (high - low) if high > low else 1.0, 0.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("files", nargs="+")
+    parser.add_argument("--index", default="index")
+    args = parser.parse_args()
+    ids, chunks, sets, vectors = _signals(Searcher(args.index), args.files)
+    order = np.argsort(ids)  # equal fused scores go by id, as in `Ranker.rank`
+    neighbours = vectors @ vectors.T
+    np.fill_diagonal(neighbours, -1.0)
+
+    def reached(cos: np.ndarray, dense_k: int) -> np.ndarray:  # the sheets FAISS's first dense_k chunks reach
+        ranked = np.argsort(-cos, kind="stable")
+        seen = np.zeros(len(cos), dtype=bool)
+        seen[ranked[:np.searchsorted(np.cumsum(chunks[ranked]), dense_k) + 1]] = True
+        return seen
+
+    def top_n(cos: np.ndarray, n: int) -> np.ndarray:
+        seen = np.zeros(len(cos), dtype=bool)
+        seen[np.argsort(-cos, kind="stable")[:n]] = True
+        return seen
+
+    def lexical(r: Signals) -> np.ndarray:
+        return _scaled(r["head"]) + 1.0 * _scaled(r["full"]) + 0.2 * _scaled(r["body"])
+
+    def shipped_dense(r: Signals) -> np.ndarray:
+        return _minmax(r["cos"], reached(r["cos"], 200))
+
+    def agree(r: Signals, k: int, w_agree: float, w_other: float) -> np.ndarray:
+        lex = lexical(r)
+        w = w_agree if int(np.argmax(r["cos"])) in np.argsort(-lex, kind="stable")[:k] else w_other
+        return lex + w * shipped_dense(r)
+
+    def rerank(r: Signals, k: int, w: float) -> np.ndarray:
+        lex = lexical(r)
+        if lex.max() <= 0:
+            return shipped_dense(r)
+        top = np.argsort(-lex, kind="stable")[:k]
+        fused = lex.copy()
+        fused[top] += 100 + w * shipped_dense(r)[top]
+        return fused
+
+    def lead(r: Signals, g0: float, low: float, high: float) -> np.ndarray:
+        best = np.sort(r["cos"])[-2:]
+        return lexical(r) + float(np.clip((best[1] - best[0]) / g0, low, high)) * shipped_dense(r)
+
+    def csls(r: Signals, k: int, beta: float, w: float) -> np.ndarray:
+        cos = r["cos"] - beta * np.sort(neighbours, 1)[:, -k:].mean(1)
+        return lexical(r) + w * _minmax(cos, reached(cos, 200))
+
+    dense_side: dict[str, Callable[[Signals], np.ndarray]] = {
+        "z-score": lambda r: np.clip((r["cos"] - r["cos"].mean()) / r["cos"].std(), 0, None),
+        "distance to best, /0.04": lambda r: np.clip(1 - (r["cos"].max() - r["cos"]) / 0.04, 0, None),
+        "softmax T=0.02": lambda r: np.exp((r["cos"] - r["cos"].max()) / 0.02),
+        "min-max over all sheets": lambda r: _minmax(r["cos"], np.ones(len(r["cos"]), dtype=bool)),
+    }
+    families: dict[str, dict[str, Callable[[Signals], np.ndarray]]] = {
+        "lexical alone": {"": lexical},
+        "shipped: min-max over dense_k=200 chunks": {
+            f"w_dense={w}": (lambda r, w=w: lexical(r) + w * shipped_dense(r)) for w in (0.5, 0.7, 1.0, 1.3, 1.5)},
+        "min-max over dense_k chunks": {
+            f"dense_k={k} w_dense={w}": (lambda r, k=k, w=w: lexical(r) + w * _minmax(r["cos"], reached(r["cos"], k)))
+            for k in (60, 100, 150, 260, 330) for w in (0.7, 1.0, 1.3)},
+        "min-max over the first N sheets": {
+            f"N={n} w_dense={w}": (lambda r, n=n, w=w: lexical(r) + w * _minmax(r["cos"], top_n(r["cos"], n)))
+            for n in (8, 12, 16, 20, 25) for w in (0.7, 1.0, 1.3)},
+        **{f"dense as {name}": {f"w_dense={w}": (lambda r, f=f, w=w: lexical(r) + w * f(r))
+                                for w in (0.3, 0.5, 1.0, 1.5)} for name, f in dense_side.items()},
+        "w_dense by query length": {
+            f"<= {cut} words {a}, longer {b}": (
+                lambda r, cut=cut, a=a, b=b: lexical(r) + (a if r["words"] <= cut else b) * shipped_dense(r))
+            for cut in (4, 6, 10) for a, b in ((0.5, 1.0), (0.7, 1.0), (1.0, 0.5), (1.0, 1.5), (1.5, 1.0))},
+        "w_dense by agreement (dense's first in lexical's top k)": {
+            f"k={k} agree {a} else {b}": (lambda r, k=k, a=a, b=b: agree(r, k, a, b))
+            for k in (1, 2, 3, 5) for a, b in ((1.0, 0.3), (1.0, 0.5), (1.0, 0.7), (1.5, 1.0))},
+        "w_dense by dense's lead (cosine gap, clipped)": {
+            f"gap/{g} in [{lo}, {hi}]": (lambda r, g=g, lo=lo, hi=hi: lead(r, g, lo, hi))
+            for g in (0.01, 0.02, 0.03) for lo, hi in ((0.5, 1.0), (0.7, 1.3), (0.5, 1.5), (1.0, 1.5))},
+        "re-rank lexical's top k only": {
+            f"k={k} w_dense={w}": (lambda r, k=k, w=w: rerank(r, k, w))
+            for k in (2, 3, 5, 10) for w in (0.5, 1.0, 1.5)},
+        "hubness correction (CSLS)": {
+            f"k={k} beta={b}": (lambda r, k=k, b=b: csls(r, k, b, 1.0)) for k in (5, 20) for b in (0.25, 0.5)},
+    }
+    names = list(sets)
+    print("| variant | best weights | " + " | ".join(names) + " | mean | " +
+          " | ".join(f"{n} left out" for n in names) + " |")
+    print("|---|---|" + "---|" * (2 * len(names) + 1))
+    for family, variants in families.items():
+        table = {}
+        for label, fuse in variants.items():
+            table[label] = [float(np.mean([r["expected"][_first(fuse(r), order)] for r in rows]))
+                            for rows in sets.values()]
+        best = max(table, key=lambda v: np.mean(table[v]))
+        out = []
+        for held in range(len(names)):
+            rest = [i for i in range(len(names)) if i != held]
+            chosen = max(table, key=lambda v: np.mean([table[v][i] for i in rest]))
+            out.append(f"{table[chosen][held]:.4f}")
+        print(f"| {family} | {best} | " + " | ".join(f"{h:.4f}" for h in table[best]) +
+              f" | {np.mean(table[best]):.4f} | " + " | ".join(out) + " |", flush=True)
+
+
+def _first(fused: np.ndarray, order: np.ndarray) -> int:
+    """The first sheet: the best fused score, equal scores by id."""
+    return int(order[np.argmax(fused[order])])
+
+
+if __name__ == "__main__":
+    main()
