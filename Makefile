@@ -58,7 +58,7 @@ test: $(STAMP) browser oidc axe
 
 eval: $(STAMP)
 	@test -f index/CURRENT || $(PYTHON) -m indexer rebuild --kb kb --index index
-	$(PYTHON) -m indexer eval tests/eval/dev.jsonl tests/eval/dev_extra.jsonl tests/eval/heldout.jsonl tests/eval/heldout_b.jsonl tests/eval/heldout_c.jsonl tests/eval/heldout_d.jsonl tests/eval/heldout_e.jsonl tests/eval/heldout_f.jsonl --mode all --sweep
+	$(PYTHON) -m indexer eval tests/eval/dev.jsonl tests/eval/dev_extra.jsonl tests/eval/dev_agents.jsonl tests/eval/heldout.jsonl tests/eval/heldout_b.jsonl tests/eval/heldout_c.jsonl tests/eval/heldout_d.jsonl tests/eval/heldout_e.jsonl tests/eval/heldout_f.jsonl --mode all --sweep
 
 bench: $(STAMP)
 	$(PYTHON) -m indexer bench --kb kb --synthetic 10000
