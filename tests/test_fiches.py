@@ -165,3 +165,16 @@ def test_policy_nothing_confident_alternates_suggestions_sheet_first():
 
     decision = combine([H("s1"), H("s2"), H("s3")], 0.1, 0.3, [H("F1")], 0.4, 0.5, lambda sid: [], top=5)
     assert (decision.answer, ids(decision)) == (None, ["s1", "F1", "s2", "s3"])
+
+
+def test_policy_a_fiche_must_beat_a_plausible_sheet_by_its_confidence():
+    from indexer.fiches_rank import combine
+
+    # the best sheet is not confident (0.25 < 0.3) but plausible: a fiche at 0.7 is under 0.5 + 0.25
+    close = combine([H("s1"), H("s2")], 0.25, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5)
+    assert (close.answer, ids(close)) == (None, ["s1", "F1", "s2"])
+    # the same fiche over an implausible sheet answers, the sheet second
+    far = combine([H("s1"), H("s2")], 0.02, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5)
+    assert (far.answer, far.tier, ids(far)) == ("F1", "fiche", ["F1", "s1", "s2"])
+    # and a very confident fiche beats the plausible sheet
+    assert combine([H("s1")], 0.25, 0.3, [H("F1")], 0.8, 0.5, lambda sid: [], top=5).answer == "F1"
