@@ -18,7 +18,7 @@ import faiss
 import numpy as np
 
 from indexer.embed import Embedder, build_spec, loads_at_once, make_embedder
-from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine, names_fiche
+from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine
 from indexer.language import is_foreign
 from indexer.negation import affirmed_tokens, negates
 from indexer.offtopic import Matcher, OffTopic, compile_topic
@@ -311,12 +311,10 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
         answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
         kind = "sheet" if answer else ""
     else:
-        fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
-                                                                 partner)
-        decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
-                           FICHE_THRESHOLDS[mode] if fiche_threshold is None else fiche_threshold, lambda sid: _cited(ranker, sid), top,
-                           analysis.off_topic is not None, names_fiche(features, fiche_features),
-                           bool(features.get("named")))
+        fiche_hits, fiche_confidence, _ = tier.rank(tier.analyzer.analyze(query), vector, mode, top, partner)
+        threshold = FICHE_THRESHOLDS[mode] if fiche_threshold is None else fiche_threshold
+        decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence, threshold,
+                           lambda sid: _cited(ranker, sid), top, bool(features.get("named")))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""

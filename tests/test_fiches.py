@@ -142,22 +142,22 @@ def test_policy_fiche_answers_when_no_sheet_does_and_the_best_sheet_stays_second
     assert (decision.answer, decision.tier, ids(decision)) == ("F1", "fiche", ["F1", "s1", "F9"])
 
 
-def test_policy_an_unconfident_sheet_citing_the_confident_fiche_answers():
+def test_policy_an_unconfident_sheet_citing_the_confident_fiche_stays_unanswered_the_fiche_answers():
     from indexer.fiches_rank import combine
 
     decision = combine([H("s1")], 0.1, 0.3, [H("F1")], 0.8, 0.5, lambda sid: [H("F1")], top=5)
-    assert (decision.answer, ids(decision), decision.confidence) == ("s1", ["s1", "F1"], 0.8)
+    assert (decision.answer, decision.tier, ids(decision), decision.confidence) == ("F1", "fiche", ["F1", "s1"], 0.8)
 
 
-def test_policy_a_known_gap_lets_a_more_confident_uncited_fiche_overrule_the_sheet():
+def test_policy_no_fiche_overrules_an_answering_sheet_and_a_named_sheet_keeps_its_place():
     from indexer.fiches_rank import combine
 
-    args = ([H("s1")], 0.5, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [])
-    assert combine(*args, top=5, known_gap=True).answer == "F1"
-    assert combine(*args, top=5, known_gap=False).answer == "s1"
-    assert combine([H("s1")], 0.8, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5, known_gap=True).answer == "s1"
-    # a query that names the sheet asks about it, even when it mentions a known gap too
-    assert combine(*args, top=5, known_gap=True, sheet_named=True).answer == "s1"
+    assert combine([H("s1")], 0.31, 0.3, [H("F1")], 0.99, 0.5, lambda sid: [], top=5).answer == "s1"
+    # the query names the sheet, which is not confident: no fiche answers, the sheet stays first
+    named = combine([H("s1"), H("s2")], 0.2, 0.3, [H("F1")], 0.9, 0.5, lambda sid: [], top=5, sheet_named=True)
+    assert (named.answer, ids(named)) == (None, ["s1", "F1", "s2"])
+    # no counter sheet at all (a partner filter): the fiche answers
+    assert combine([], 0.0, 0.3, [H("F1")], 0.9, 0.5, lambda sid: [], top=5, sheet_named=True).answer == "F1"
 
 
 def test_policy_nothing_confident_alternates_suggestions_sheet_first():
@@ -167,24 +167,14 @@ def test_policy_nothing_confident_alternates_suggestions_sheet_first():
     assert (decision.answer, ids(decision)) == (None, ["s1", "F1", "s2", "s3"])
 
 
-def test_policy_a_query_naming_a_fiche_not_the_sheet_gets_the_fiche():
+def test_policy_a_fiche_must_beat_a_plausible_sheet_by_its_confidence():
     from indexer.fiches_rank import combine
 
-    args = ([H("s1")], 0.9, 0.3, [H("F1")], 0.95, 0.5, lambda sid: [])
-    assert combine(*args, top=5, fiche_named=True).answer == "F1"
-    assert combine(*args, top=5, fiche_named=False).answer == "s1"
-    assert combine([H("s1")], 0.9, 0.3, [H("F1")], 0.95, 0.5, lambda sid: [H("F1")], top=5,
-                   fiche_named=True).answer == "s1"  # the sheet cites it: they agree
-
-
-def test_a_fiche_title_says_what_the_query_asks_and_the_sheet_does_not():
-    import math
-
-    from indexer.fiches_rank import names_fiche as _names_fiche
-
-    short = math.log1p(3)
-    assert _names_fiche({"named": 0, "head_coverage": 0.5}, {"named": 1, "head_coverage": 0.8, "length": 9})
-    assert not _names_fiche({"named": 1, "head_coverage": 0.5}, {"named": 1, "head_coverage": 0.8, "length": 9})
-    assert _names_fiche({"named": 0, "head_coverage": 0.3}, {"named": 0, "head_coverage": 1.0, "length": short})
-    assert not _names_fiche({"named": 0, "head_coverage": 0.6}, {"named": 0, "head_coverage": 1.0, "length": short})
-    assert not _names_fiche({"named": 0, "head_coverage": 0.3}, {"named": 0, "head_coverage": 1.0, "length": 9})
+    # the best sheet is not confident (0.25 < 0.3) but plausible: a fiche at 0.7 is under 0.5 + 0.25
+    close = combine([H("s1"), H("s2")], 0.25, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5)
+    assert (close.answer, ids(close)) == (None, ["s1", "F1", "s2"])
+    # the same fiche over an implausible sheet answers, the sheet second
+    far = combine([H("s1"), H("s2")], 0.02, 0.3, [H("F1")], 0.7, 0.5, lambda sid: [], top=5)
+    assert (far.answer, far.tier, ids(far)) == ("F1", "fiche", ["F1", "s1", "s2"])
+    # and a very confident fiche beats the plausible sheet
+    assert combine([H("s1")], 0.25, 0.3, [H("F1")], 0.8, 0.5, lambda sid: [], top=5).answer == "F1"
