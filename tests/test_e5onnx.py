@@ -52,3 +52,16 @@ def test_a_searcher_for_many_queries_prepares_the_model_and_a_one_shot_does_not(
     assert first.mode == second.mode == "hybrid"
     assert many.embedder._onnx is not None and once.embedder._onnx is None
     assert first.answer == second.answer == "cpam-carte-vitale"
+
+
+def test_query_threads_come_from_the_environment_and_a_bad_value_is_a_french_error(monkeypatch):
+    from indexer.embed import ModelError, query_threads
+
+    monkeypatch.setenv("INDEXER_QUERY_THREADS", "1")
+    assert query_threads() == 1
+    monkeypatch.delenv("INDEXER_QUERY_THREADS")
+    assert query_threads() >= 1
+    for bad in ("0", "deux", "-1"):
+        monkeypatch.setenv("INDEXER_QUERY_THREADS", bad)
+        with pytest.raises(ModelError, match="INDEXER_QUERY_THREADS"):
+            query_threads()
