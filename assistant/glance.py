@@ -103,20 +103,24 @@ def _matches_any(word: str, wanted: frozenset[str]) -> bool:
 
 def highlight(markdown: str, stems: set[str]) -> str:  # `stems`: situation_words()
     """Mark the situation words in Markdown (`:orange-background[mot]`), never inside links, code or directives."""
+    return _highlight(markdown, stems, _PROTECTED, ":orange-background[{}]")
+
+
+def _highlight(text: str, stems: set[str], protected: re.Pattern, marker: str) -> str:
+    """`marker` (with {} for the word) around the situation words of `text`, outside the `protected` spans."""
     if not stems:
-        return markdown
+        return text
     out, last = [], 0
-    for protected in _PROTECTED.finditer(markdown):
-        out.append(_mark(markdown[last:protected.start()], stems))
-        out.append(protected.group(0))
-        last = protected.end()
-    out.append(_mark(markdown[last:], stems))
+    for span in protected.finditer(text):
+        out.append(_mark(text[last:span.start()], stems, marker))
+        out.append(span.group(0))
+        last = span.end()
+    out.append(_mark(text[last:], stems, marker))
     return "".join(out)
 
 
-def _mark(text: str, stems: set[str]) -> str:
-    return _WORD.sub(lambda m: f":orange-background[{m.group(0)}]" if _matches(m.group(0), stems) else m.group(0),
-                     text)
+def _mark(text: str, stems: set[str], marker: str) -> str:
+    return _WORD.sub(lambda m: marker.format(m.group(0)) if _matches(m.group(0), stems) else m.group(0), text)
 
 
 _HTML_PROTECTED = re.compile(r"<a\b[^>]*>.*?</a>|<code>.*?</code>|<[^>]+>|&#?\w+;", re.DOTALL)
@@ -125,19 +129,7 @@ _HTML_PROTECTED = re.compile(r"<a\b[^>]*>.*?</a>|<code>.*?</code>|<[^>]+>|&#?\w+
 def highlight_html(html: str, stems: set[str]) -> str:
     """Mark the situation words in rendered HTML (`<mark>`): in its text only, never in tags, links, code or
     entities. The HTML is already escaped; the marks add no text."""
-    if not stems:
-        return html
-    out, last = [], 0
-    for protected in _HTML_PROTECTED.finditer(html):
-        out.append(_mark_html(html[last:protected.start()], stems))
-        out.append(protected.group(0))
-        last = protected.end()
-    out.append(_mark_html(html[last:], stems))
-    return "".join(out)
-
-
-def _mark_html(text: str, stems: set[str]) -> str:
-    return _WORD.sub(lambda m: f"<mark>{m.group(0)}</mark>" if _matches(m.group(0), stems) else m.group(0), text)
+    return _highlight(html, stems, _HTML_PROTECTED, "<mark>{}</mark>")
 
 
 def mentions(markdown: str, stems: set[str]) -> bool:

@@ -169,12 +169,7 @@ class E5Batch:
         return context
 
     def _layer_norm(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        centred = x - x.mean(axis=1, keepdims=True)
-        variance = np.einsum("ij,ij->i", centred, centred)[:, None] / np.float32(x.shape[1])
-        centred *= 1.0 / np.sqrt(variance + self.eps)
-        centred *= weight
-        centred += bias
-        return centred
+        return layer_norm(x, weight, bias, self.eps)
 
 
 class _Inline:
@@ -205,6 +200,16 @@ def _blas_thread_setter():
         function.argtypes, function.restype = [ctypes.c_int], ctypes.c_int
         return lambda: function(1)
     return None
+
+
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: np.float32) -> np.ndarray:
+    """Layer normalisation of each row of x, float32, as e5.c computes it."""
+    centred = x - x.mean(axis=1, keepdims=True)
+    variance = np.einsum("ij,ij->i", centred, centred)[:, None] / np.float32(x.shape[1])
+    centred *= 1.0 / np.sqrt(variance + eps)
+    centred *= weight
+    centred += bias
+    return centred
 
 
 def _gelu(x: np.ndarray) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.e5batch import QUERY, E5Batch
+from indexer.e5batch import QUERY, E5Batch, layer_norm
 
 OPSET = 20  # LayerNormalization (17) and Gelu (20) as single operators
 
@@ -94,16 +94,6 @@ class E5Onnx:
         self._words, self._positions, self._type = batch._words, batch._positions, batch._type
         self._norm, self._eps = batch._norm, batch.eps  # nothing else of `batch` is kept: its layers are in the graph
 
-    def _normalised(self, x: np.ndarray) -> np.ndarray:
-        """The embeddings' layer norm, as E5Batch._layer_norm."""
-        weight, bias = self._norm
-        centred = x - x.mean(axis=1, keepdims=True)
-        variance = np.einsum("ij,ij->i", centred, centred)[:, None] / np.float32(x.shape[1])
-        centred *= 1.0 / np.sqrt(variance + self._eps)
-        centred *= weight
-        centred += bias
-        return centred
-
     def encode_query(self, text: str) -> np.ndarray:
         from indexer.e5weights import dequantise
 
@@ -114,7 +104,7 @@ class E5Onnx:
             x = dequantise(self._words[window].reshape(-1)).reshape(len(window), self.dim)
             x += self._positions[: len(window)]
             x += self._type
-            mean = self.session.run(None, {"x": self._normalised(x)})[0]
+            mean = self.session.run(None, {"x": layer_norm(x, *self._norm, self._eps)})[0]
             total += np.float32(len(window) - 2 or 1) * mean
             weights += len(window) - 2 or 1
         total /= np.float32(weights)
