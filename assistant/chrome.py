@@ -130,6 +130,7 @@ h2 { font-size: 1.3rem !important; padding: 0.5rem 0 0.25rem !important; }
 .fs-green { background: #dffee6; color: #0b5a2a; } .fs-orange { background: #ffe9d6; color: #6e3000; }
 .fs-violet { background: #eee6ff; color: #4a1f8a; }
 .fs-date, .fs-detail, .fs-note, .fs-passage { color: #3a3a3a; font-size: 0.875rem; }
+.fs-note { margin-top: 0.75rem !important; }
 .fs-body { display: grid; grid-template-columns: minmax(0, 1.35fr) minmax(0, 1fr); gap: 1.5rem;
   align-items: start; }
 @media (max-width: 900px) { .fs-body { grid-template-columns: minmax(0, 1fr); } }
