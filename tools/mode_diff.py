@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--index", default="index")
     parser.add_argument("--all", action="store_true", help="also list the queries both modes miss")
     args = parser.parse_args()
-    searcher = Searcher(args.index)
+    searcher = Searcher(args.index, many_queries=True)
     counts: dict[str, Counter] = {}
     for path in args.files:
         name = Path(path).stem
