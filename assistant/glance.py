@@ -91,14 +91,23 @@ def _same_word(a: str, b: str) -> bool:
     return len(short) >= 5 and long_.startswith(short) and len(long_) - len(short) <= 2
 
 
-def _matches(word: str, wanted: set[str]) -> bool:
-    return _matches_any(word, frozenset(wanted))
+@lru_cache(maxsize=65536)  # the words of the cards, whatever the request: folded and stemmed once
+def _parts(word: str) -> tuple[tuple[str, str], ...]:
+    """The parts of 4 letters or more of a word (l'allocation, peut-être), folded, each with its stem."""
+    folded = (fold(p) for p in re.split(r"['’-]", word) if p)
+    return tuple((p, stem(p)) for p in folded if len(p) >= 4)
 
 
-@lru_cache(maxsize=65536)  # the same words come back at every rerun of the card
-def _matches_any(word: str, wanted: frozenset[str]) -> bool:
-    parts = [fold(p) for p in re.split(r"['’-]", word) if p]
-    return any(len(p) >= 4 and any(_same_word(p, w) for w in wanted) for p in parts)
+def _marked(text: str, stems: set[str]) -> set[str]:
+    """The words of `text` to mark: those with a part that is the same word as a wanted one (`_same_word`). Each
+    distinct word is judged once (a card repeats many), on its cached parts."""
+    wanted_stems = {stem(w) for w in stems}
+    heads = {w[:5] for w in stems if len(w) >= 5}  # the prefix rule needs five letters in common
+
+    def same(part: str, part_stem: str) -> bool:
+        return part_stem in wanted_stems or (part[:5] in heads and any(_same_word(part, w) for w in stems))
+
+    return {word for word in set(_WORD.findall(text)) if any(same(p, s) for p, s in _parts(word))}
 
 
 def highlight(markdown: str, stems: set[str]) -> str:  # `stems`: situation_words()
@@ -108,19 +117,20 @@ def highlight(markdown: str, stems: set[str]) -> str:  # `stems`: situation_word
 
 def _highlight(text: str, stems: set[str], protected: re.Pattern, marker: str) -> str:
     """`marker` (with {} for the word) around the situation words of `text`, outside the `protected` spans."""
-    if not stems:
+    marked = _marked(text, stems) if stems else set()
+    if not marked:  # most sections of a card say none of the request's words: nothing to split
         return text
     out, last = [], 0
     for span in protected.finditer(text):
-        out.append(_mark(text[last:span.start()], stems, marker))
+        out.append(_mark(text[last:span.start()], marked, marker))
         out.append(span.group(0))
         last = span.end()
-    out.append(_mark(text[last:], stems, marker))
+    out.append(_mark(text[last:], marked, marker))
     return "".join(out)
 
 
-def _mark(text: str, stems: set[str], marker: str) -> str:
-    return _WORD.sub(lambda m: marker.format(m.group(0)) if _matches(m.group(0), stems) else m.group(0), text)
+def _mark(text: str, marked: set[str], marker: str) -> str:
+    return _WORD.sub(lambda m: marker.format(m.group(0)) if m.group(0) in marked else m.group(0), text)
 
 
 _HTML_PROTECTED = re.compile(r"<a\b[^>]*>.*?</a>|<code>.*?</code>|<[^>]+>|&#?\w+;", re.DOTALL)
@@ -134,7 +144,7 @@ def highlight_html(html: str, stems: set[str]) -> str:
 
 def mentions(markdown: str, stems: set[str]) -> bool:
     """Does this text contain one of the situation words?"""
-    return bool(stems) and any(_matches(m.group(0), stems) for m in _WORD.finditer(_PROTECTED.sub(" ", markdown)))
+    return bool(stems) and bool(_marked(_PROTECTED.sub(" ", markdown), stems))
 
 
 # ---- short summaries ------------------------------------------------------------------------------------------
