@@ -84,8 +84,11 @@ def test_load_tool_measures_and_counts_every_row(tmp_path, capsys):
     kb = copy_kb(tmp_path / "kb")
     build_index(kb, tmp_path / "index")
     code = load.main(["--index", str(tmp_path / "index"), "--kb", str(kb), "--sessions", "1,3", "--rounds", "2",
-                      "--replicas", "1", "--feedback-writers", "2", "--feedback-rows", "10", "--writers-at", "3"])
+                      "--replicas", "1", "--feedback-writers", "2", "--feedback-rows", "10", "--writers-at", "3",
+                      "--pace", "0,0.2"])
     table = capsys.readouterr().out
     assert code == 0, table
-    assert "| 1 | sqlite | 3 |" in table
-    assert "| 1 | sqlite | 1, 3 | 2 | 9 / 9 / 0 | 20 / 20 / 0 |" in table  # 1 warm-up + 2 + 6 searches
+    assert "| 1 | sqlite | 3 | all at once |" in table
+    assert "| 1 | sqlite | 3 | every 0.2 s on average |" in table
+    # 1 warm-up + 2 + 6 searches at once + 2 + 6 paced; the writers run once, at the first 3-session level
+    assert "| 1 | sqlite | 1, 3, 1, 3 | 2 | 17 / 17 / 0 | 20 / 20 / 0 |" in table

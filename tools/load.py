@@ -7,9 +7,15 @@
 Each session speaks Streamlit's own protocol (the protobuf messages of the installed streamlit package): it
 opens the websocket a browser opens, asks for the page, then, like an agent typing a request and pressing
 Enter, sends a rerun with the search box's new value and waits for the server's "script finished". The time
-from that Enter to that message is the time to the card. In each round every session presses Enter at the
-same moment; the figures are over all rounds. Queries are the evaluation sets' (a new one every time, so no
-cache answers for the search).
+from that Enter to that message is the time to the card. Queries are the evaluation sets' (a new one every time,
+so no cache answers for the search). Two ways to press Enter (--pace, one level per value):
+
+- 0, the burst: in each round every session presses Enter at the same instant, and the next round starts when
+  all have their card. The worst case: twenty agents never press Enter in the same millisecond, round after round.
+- P seconds: each session presses Enter, reads its card, waits a random pause of P seconds on average
+  (exponential, seeded) and presses Enter again, --rounds times; the sessions start at random moments within the
+  first P seconds. Twenty sessions at P = 5 send four searches a second to one server, more than twenty agents
+  each serving a citizen do.
 
 While the 20-session level runs, --feedback-writers processes write feedback into the same store. At the end
 the servers are stopped (their pending rows are written at exit) and every row is counted: searches expected
@@ -211,6 +217,7 @@ class Level:
     sessions: int
     times: list[float]
     errors: int
+    pace: float = 0.0  # mean pause between a card and the next Enter, seconds; 0: every session at once
     cpu: float = 0.0  # server CPU seconds used by the level (every process), page loads included
     messages: list[int] = field(default_factory=list)  # forward messages per answered Enter
 
@@ -224,19 +231,38 @@ class Level:
         return ordered[len(ordered) // 2] if ordered else float("nan")
 
 
-async def run_level(servers: list[Server], n: int, rounds: int, pool: list[str], timeout: float) -> Level:
+async def run_level(servers: list[Server], n: int, rounds: int, pool: list[str], timeout: float,
+                    pace: float = 0.0, seed: int = 15) -> Level:
     sessions = [Session(servers[i % len(servers)].url, timeout) for i in range(n)]
     try:
         for start in range(0, n, 10):  # open them ten by ten, as agents arrive, not all in one instant
             await asyncio.gather(*(s.open() for s in sessions[start:start + 10]))
         times, errors, messages = [], 0, []
-        for _ in range(rounds):
-            batch = [pool.pop() for _ in sessions]
-            results = await asyncio.gather(*(timed(s, q) for s, q in zip(sessions, batch)))
-            times += [t for t in results if t is not None]
-            messages += [s.received for s, t in zip(sessions, results) if t is not None]
-            errors += sum(t is None for t in results)
-        return Level(n, times, errors, messages=messages)
+
+        def record(session: Session, elapsed: float | None) -> None:
+            nonlocal errors
+            if elapsed is None:
+                errors += 1
+            else:
+                times.append(elapsed)
+                messages.append(session.received)
+
+        if pace <= 0:  # the burst: every session presses Enter at the same instant, round after round
+            for _ in range(rounds):
+                batch = [pool.pop() for _ in sessions]
+                results = await asyncio.gather(*(timed(s, q) for s, q in zip(sessions, batch)))
+                for session, elapsed in zip(sessions, results):
+                    record(session, elapsed)
+        else:
+            async def agent(session: Session, asked: list[str], rng: random.Random) -> None:
+                await asyncio.sleep(rng.uniform(0, pace))
+                for query in asked:
+                    record(session, await timed(session, query))
+                    await asyncio.sleep(rng.expovariate(1 / pace))
+
+            await asyncio.gather(*(agent(s, [pool.pop() for _ in range(rounds)], random.Random(seed * 1000 + i))
+                                   for i, s in enumerate(sessions)))
+        return Level(n, times, errors, pace=pace, messages=messages)
     finally:
         await asyncio.gather(*(s.close() for s in sessions))
 
@@ -251,7 +277,7 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
     Store(target).close()  # the schema exists before the replicas start (they would also agree among themselves)
     servers = []
     pool = queries()
-    pool = pool * (1 + (sum(args.sessions) * args.rounds + 2 * replicas) // len(pool))
+    pool = pool * (1 + (len(args.pace) * sum(args.sessions) * args.rounds + 2 * replicas) // len(pool))
     levels, written_expected = [], 0
     context = multiprocessing.get_context("spawn")
     writers = []
@@ -289,19 +315,20 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
         # Kept until the writers are joined: a spawned process rebuilds the event from its name when it starts, and
         # an event collected before then (a later level rebinding the name) is gone.
         start = context.Event()
-        for n in args.sessions:
-            if n == args.writers_at and args.feedback_writers:
+        for pace, n in [(pace, n) for pace in args.pace for n in args.sessions]:
+            if n == args.writers_at and args.feedback_writers and not writers:
                 writers = [context.Process(target=feedback_writer, args=(target, w, args.feedback_rows, start))
                            for w in range(args.feedback_writers)]
                 for writer in writers:
                     writer.start()
                 start.set()
             cpu = cpu_seconds(servers)
-            level = asyncio.run(run_level(servers, n, args.rounds, pool, args.timeout))
+            level = asyncio.run(run_level(servers, n, args.rounds, pool, args.timeout, pace))
             level.cpu = cpu_seconds(servers) - cpu
             written_expected += len(level.times)
             levels.append(level)
-            print(f"  {replicas} processus, {store_kind}, {n} sessions : p50 {level.quantile(0.5):.3f} s, "
+            print(f"  {replicas} processus, {store_kind}, {n} sessions, {pace_label(pace)} : "
+                  f"p50 {level.quantile(0.5):.3f} s, "
                   f"p95 {level.quantile(0.95):.3f} s, {level.errors} erreur(s), "
                   f"CPU {1000 * level.cpu / max(1, len(level.times)):.0f} ms par recherche, "
                   f"{level.median_messages():.0f} messages par recherche",
@@ -319,13 +346,19 @@ def run_configuration(args, replicas: int, store_kind: str, pg: TempPostgres | N
             "writers": len(writers)}
 
 
+def pace_label(pace: float) -> str:
+    return "en rafale" if pace <= 0 else f"une pause de {pace:g} s en moyenne"
+
+
 def report(results: list[dict]) -> str:
-    lines = ["| processes | store | sessions | Enter → card p50 | p95 | max | answers | errors "
-             "| server CPU per Enter | messages per Enter (median) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| processes | store | sessions | Enter | Enter → card p50 | p95 | max | answers | errors "
+             "| server CPU per Enter | messages per Enter (median) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for level in r["levels"]:
             top = max(level.times) if level.times else float("nan")
-            lines.append(f"| {r['replicas']} | {r['store']} | {level.sessions} | {level.quantile(0.5):.3f} s | "
+            enter = "all at once" if level.pace <= 0 else f"every {level.pace:g} s on average"
+            lines.append(f"| {r['replicas']} | {r['store']} | {level.sessions} | {enter} | "
+                         f"{level.quantile(0.5):.3f} s | "
                          f"{level.quantile(0.95):.3f} s | {top:.3f} s | {len(level.times)} | {level.errors} | "
                          f"{1000 * level.cpu / max(1, len(level.times)):.0f} ms | {level.median_messages():.0f} |")
     lines += ["", "| processes | store | sessions | feedback writers | searches expected / stored / lost "
@@ -346,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kb", default=str(ROOT / "kb"))
     parser.add_argument("--sessions", default="1,5,20,50", help="concurrent sessions per level, e.g. 1,5,20,50")
     parser.add_argument("--rounds", type=int, default=6, help="Enter presses per session and level")
+    parser.add_argument("--pace", default="0", help="mean seconds between a card and the next Enter, one level per "
+                                                   "value, e.g. 0,5 (0: every session presses Enter at once)")
     parser.add_argument("--replicas", default="1,2", help="app processes: 1, 2 or 1,2 (both, one after the other)")
     parser.add_argument("--store", default="auto", choices=["auto", "sqlite", "postgresql"],
                         help="auto: SQLite for one process, PostgreSQL for several")
@@ -357,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds for the whole run")
     args = parser.parse_args(argv)
     args.sessions = [int(n) for n in args.sessions.split(",")]
+    try:
+        args.pace = [float(p) for p in args.pace.split(",")]
+    except ValueError:
+        parser.error("--pace : des secondes séparées par des virgules, par exemple 0,5")
+    if not args.pace or min(args.pace) < 0 or max(args.pace) > 600:
+        parser.error("--pace : de 0 à 600 secondes")
     if max(args.sessions) > MAX_SESSIONS or min(args.sessions) < 1 or not 1 <= args.rounds <= 100:
         parser.error(f"de 1 à {MAX_SESSIONS} sessions et de 1 à 100 tours")
     if not (Path(args.index) / "CURRENT").is_file():
