@@ -98,16 +98,30 @@ def _parts(word: str) -> tuple[tuple[str, str], ...]:
     return tuple((p, stem(p)) for p in folded if len(p) >= 4)
 
 
+@lru_cache(maxsize=8192)  # the sections of the cards shown: indexed once, looked up at every request
+def _vocabulary(text: str) -> tuple[dict[str, frozenset[str]], dict[str, tuple[tuple[str, str], ...]]]:
+    """The words of `text` by the stem of each of their parts, and by the first five letters of their parts of
+    five letters or more (for `_same_word`'s prefix rule): (part, word) pairs."""
+    by_stem: dict[str, set[str]] = {}
+    by_head: dict[str, list[tuple[str, str]]] = {}
+    for word in set(_WORD.findall(text)):
+        for part, part_stem in _parts(word):
+            by_stem.setdefault(part_stem, set()).add(word)
+            if len(part) >= 5:
+                by_head.setdefault(part[:5], []).append((part, word))
+    return ({k: frozenset(v) for k, v in by_stem.items()}, {k: tuple(v) for k, v in by_head.items()})
+
+
 def _marked(text: str, stems: set[str]) -> set[str]:
-    """The words of `text` to mark: those with a part that is the same word as a wanted one (`_same_word`). Each
-    distinct word is judged once (a card repeats many), on its cached parts."""
-    wanted_stems = {stem(w) for w in stems}
-    heads = {w[:5] for w in stems if len(w) >= 5}  # the prefix rule needs five letters in common
-
-    def same(part: str, part_stem: str) -> bool:
-        return part_stem in wanted_stems or (part[:5] in heads and any(_same_word(part, w) for w in stems))
-
-    return {word for word in set(_WORD.findall(text)) if any(same(p, s) for p, s in _parts(word))}
+    """The words of `text` with a part that is the same word (`_same_word`) as one of `stems`: looked up in the
+    text's cached vocabulary, a few dictionary reads per wanted word however long the text."""
+    by_stem, by_head = _vocabulary(text)
+    found: set[str] = set()
+    for wanted in stems:
+        found.update(by_stem.get(stem(wanted), ()))
+        if len(wanted) >= 5:  # a shorter word can be neither side of the prefix rule
+            found.update(word for part, word in by_head.get(wanted[:5], ()) if _same_word(part, wanted))
+    return found
 
 
 def highlight(markdown: str, stems: set[str]) -> str:  # `stems`: situation_words()
@@ -144,7 +158,12 @@ def highlight_html(html: str, stems: set[str]) -> str:
 
 def mentions(markdown: str, stems: set[str]) -> bool:
     """Does this text contain one of the situation words?"""
-    return bool(stems) and bool(_marked(_PROTECTED.sub(" ", markdown), stems))
+    return bool(stems) and bool(_marked(_unprotected(markdown), stems))
+
+
+@lru_cache(maxsize=8192)
+def _unprotected(markdown: str) -> str:
+    return _PROTECTED.sub(" ", markdown)
 
 
 # ---- short summaries ------------------------------------------------------------------------------------------
