@@ -92,6 +92,7 @@ def site_settings():
 
 def search_page() -> None:
     searcher = resources.searcher()
+    resources.warm_cards(searcher)
     store = resources.store()
     partners = searcher.partners()
     state = st.session_state

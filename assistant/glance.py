@@ -156,6 +156,11 @@ def highlight_html(html: str, stems: set[str]) -> str:
     return _highlight(html, stems, _HTML_PROTECTED, "<mark>{}</mark>")
 
 
+def prepare(text: str, markdown: bool = False) -> None:
+    """Index a section's words ahead of the first request that shows it (HTML, or Markdown as `mentions` reads it)."""
+    _vocabulary(_unprotected(text) if markdown else text)
+
+
 def mentions(markdown: str, stems: set[str]) -> bool:
     """Does this text contain one of the situation words?"""
     return bool(stems) and bool(_marked(_unprotected(markdown), stems))

@@ -18,8 +18,9 @@ from indexer.kb import KnowledgeBase, load_kb
 from indexer.search import Result, Searcher
 from indexer.store import NoIndexError, StoreError
 
-from assistant import config
+from assistant import card, config
 from assistant.feedback import StorageError, Store
+from assistant.site import SiteError, load_site
 
 REBUILD_COMMAND = "python -m indexer rebuild"
 
@@ -41,6 +42,28 @@ def searcher() -> Searcher:
         st.error(f"L'index de recherche est inutilisable : {exc}")
         st.code(REBUILD_COMMAND, language="bash")
     st.stop()
+
+
+def warm_cards(searcher: Searcher) -> None:
+    """Once per build served, in the background: the counter sheets' cards prepared (`assistant.card.warm`)."""
+    _warm_cards(searcher, searcher.index.build_id)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_cards(_searcher: Searcher, build_id: str) -> threading.Thread:
+    def run() -> None:
+        _searcher.wait_ready(300)  # the model first: the first agents' searches need it more than the cards
+        try:
+            site = load_site()
+        except SiteError:
+            site = None
+        sheets = _searcher.sheets()
+        view = card.View(_searcher.partners(), 0, None, set(), site, {s.id: s.title for s in sheets})
+        card.warm(sheets, view)
+
+    thread = threading.Thread(target=run, daemon=True, name="preparation-des-cartes")
+    thread.start()
+    return thread
 
 
 @st.cache_resource

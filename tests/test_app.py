@@ -504,3 +504,24 @@ def test_card_html_escapes_content_titles_and_links():
     marked = glance.highlight_html('<p>Véhicule hérité, <a href="/hérité">hérité</a> &amp; hérité</p>', {"herite"})
     assert marked == ('<p>Véhicule <mark>hérité</mark>, <a href="/hérité">hérité</a> &amp; '
                       "<mark>hérité</mark></p>")
+
+
+def test_warming_prepares_every_sheets_card_and_changes_none(tmp_path, kb):
+    from assistant import card
+    from indexer.search import Searcher
+
+    build_index(kb, tmp_path / "index")
+    searcher = Searcher(tmp_path / "index")
+    sheets = searcher.sheets()
+    titles = {s.id: s.title for s in sheets}
+    asked = card.View(searcher.partners(), 1, None, {"hérité", "véhicule"}, None, titles)
+    card._FRAMES.clear()
+    card._rendered.cache_clear()
+    cold = [(card.main_html(s, asked), card.essentials_html(s, asked)) for s in sheets]
+    card._FRAMES.clear()
+    card._rendered.cache_clear()
+    assert card.warm(sheets, card.View(searcher.partners(), 0, None, set(), None, titles)) == len(sheets)
+    assert {key[0] for key in card._FRAMES} == set(titles)  # every sheet's print frame, no ticks
+    hits = card._rendered.cache_info().hits
+    assert [(card.main_html(s, asked), card.essentials_html(s, asked)) for s in sheets] == cold
+    assert card._rendered.cache_info().hits > hits  # the warmed HTML served the cards
