@@ -1,6 +1,6 @@
 """Load test of the assistant: real websocket sessions against real `streamlit run` servers on 127.0.0.1.
 
-    python tools/load.py                          # the README table (1 then 2 processes), about 3 minutes
+    python tools/load.py                          # the README table (1 then 2 processes, burst then paced), ~8 min
     python tools/load.py --sessions 1,20 --replicas 1 --store sqlite --rounds 5
     python tools/load.py --replicas 2 --store postgresql --feedback-writers 8
 
@@ -379,8 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kb", default=str(ROOT / "kb"))
     parser.add_argument("--sessions", default="1,5,20,50", help="concurrent sessions per level, e.g. 1,5,20,50")
     parser.add_argument("--rounds", type=int, default=6, help="Enter presses per session and level")
-    parser.add_argument("--pace", default="0", help="mean seconds between a card and the next Enter, one level per "
-                                                   "value, e.g. 0,5 (0: every session presses Enter at once)")
+    parser.add_argument("--pace", default="0,5", help="mean seconds between a card and the next Enter, one level per "
+                                                   "value (default 0,5; 0: every session presses Enter at once)")
     parser.add_argument("--replicas", default="1,2", help="app processes: 1, 2 or 1,2 (both, one after the other)")
     parser.add_argument("--store", default="auto", choices=["auto", "sqlite", "postgresql"],
                         help="auto: SQLite for one process, PostgreSQL for several")
