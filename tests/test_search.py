@@ -138,3 +138,28 @@ def test_the_tuning_rule_prefers_a_flat_top_to_a_lone_peak():
             point = plateau[:axis] + (plateau[axis] + step,) + plateau[axis + 1:]
             table[point] = (0.92, 0.92)
     assert _robust_choice(table) == plateau
+
+
+def test_keywords_embedded_as_queries_are_cached_apart_from_the_same_text_as_a_passage(tmp_path):
+    """tools/passages.py --keywords: a text's query vector ("query: " in e5) never stands for its passage vector."""
+    import numpy as np
+
+    from indexer.build import embed_with_cache
+    from indexer.embed import HashEmbedder
+    from indexer.store import IndexStore
+    from tools.passages import keyword_texts, query_vectors
+
+    class AsQuery(HashEmbedder):  # a query vector unlike the passage vector of the same text
+        def encode_query(self, text):
+            return -super().encode_query(text)
+
+    store, embedder = IndexStore(tmp_path / "index"), AsQuery()
+    sheets = load_kb(TINY_KB).sheets
+    owners, texts = keyword_texts(sheets)
+    assert len(texts) == sum(len(set([s.title, *s.keywords])) for s in sheets)
+    assert set(owners) == {s.id for s in sheets} and texts[0] == sheets[0].title
+    queries = query_vectors(texts, embedder, store)
+    assert np.allclose(queries, -embedder.encode(texts))
+    passages, fresh = embed_with_cache(texts, embedder, store, progress=False)
+    assert fresh == len(set(texts)) and np.allclose(passages, embedder.encode(texts))
+    assert np.allclose(query_vectors(texts, embedder, store), queries)  # from the cache, still the query vectors

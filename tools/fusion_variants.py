@@ -11,7 +11,11 @@ sets). Variants: the shipped min-max of the cosines over the sheets FAISS's `den
 weights or `dense_k`; min-max over a fixed number of sheets; cosines as z-scores, as a distance to the best one in
 cosine units, or as a softmax; the dense weight by query length, by agreement between the two sides' first sheets
 or by dense's lead; re-ranking within lexical's top k only; hubness correction (CSLS: minus the mean cosine of
-each sheet to its nearest sheets). Choose on the tuning sets only (never on tests/eval/heldout*).
+each sheet to its nearest sheets); symmetric keyword vectors (each sheet's title and keywords embedded as e5
+queries, `tools/passages.py --keywords`): the dense side as (1 - a) × passage cosine + a × best keyword cosine, the
+two as separate rankings, the mixed side for short queries only, a dense weight lowered when the query nearly is a
+keyword; the dense side on the query as typed (without the glossary's expansions), alone or beside the expanded
+one. Choose on the tuning sets only (never on tests/eval/heldout*).
 """
 
 from __future__ import annotations
@@ -24,8 +28,11 @@ import numpy as np
 
 from indexer.evaluate import load_queries
 from indexer.search import MAX_DENSE_WORDS, Searcher
+from indexer.store import IndexStore
+from tools.passages import best_per_sheet, keyword_texts, query_vectors
 
-Signals = dict  # per query: head, full, body (per sheet), cos (per sheet), words, expected (bool per sheet)
+Signals = dict  # per query: head, full, body (per sheet), cos (per sheet), words, expected (bool per sheet), the
+# query's vector (q) and that of the query as typed (q_typed)
 
 
 def _signals(searcher: Searcher, files: list[str]) -> tuple[list[str], np.ndarray, dict[str, list[Signals]],
@@ -51,9 +58,12 @@ def _signals(searcher: Searcher, files: list[str]) -> tuple[list[str], np.ndarra
                 full = ranker._per_sheet(ranker.lexical_scores(ranker.index.full, analysis), allowed)
                 body = ranker._per_chunk(ranker.lexical_scores(ranker.index.body, analysis), allowed,
                                          np.full(n, -1, dtype=np.int64))
-            cos = vectors @ searcher.embedder.encode_query(dense) if dense else zero
+            vector = searcher.embedder.encode_query(dense) if dense else None
+            typed = vector if dense == q.query or vector is None else searcher.embedder.encode_query(q.query)
+            cos = vectors @ vector if vector is not None else zero
             rows.append({"head": head, "full": full, "body": body, "cos": cos, "words": len(q.query.split()),
-                         "expected": np.array([sid in q.expected for sid in ranker.ids])})
+                         "expected": np.array([sid in q.expected for sid in ranker.ids]), "q": vector,
+                         "q_typed": typed})
         sets[Path(path).stem] = rows
     chunks = np.array([len(ranker.sheet_chunks[sid]) for sid in ranker.ids])
     return ranker.ids, chunks, sets, vectors
@@ -74,7 +84,16 @@ def main() -> None:
     parser.add_argument("files", nargs="+")
     parser.add_argument("--index", default="index")
     args = parser.parse_args()
-    ids, chunks, sets, vectors = _signals(Searcher(args.index, many_queries=True), args.files)
+    searcher = Searcher(args.index, many_queries=True)
+    ids, chunks, sets, vectors = _signals(searcher, args.files)
+    owners, texts = keyword_texts([searcher.index.sheets[sid] for sid in ids])
+    keywords = query_vectors(texts, searcher.embedder, IndexStore(args.index))
+    owner = np.array([ids.index(o) for o in owners])
+    for rows in sets.values():
+        for r in rows:
+            empty = r["q"] is None
+            r["kcos"] = r["cos"] if empty else best_per_sheet(keywords @ r["q"], owner, len(ids))
+            r["cos_typed"] = r["cos"] if empty else vectors @ r["q_typed"]
     order = np.argsort(ids)  # equal fused scores go by id, as in `Ranker.rank`
     neighbours = vectors @ vectors.T
     np.fill_diagonal(neighbours, -1.0)
@@ -118,6 +137,10 @@ def main() -> None:
         cos = r["cos"] - beta * np.sort(neighbours, 1)[:, -k:].mean(1)
         return lexical(r) + w * _minmax(cos, reached(cos, 200))
 
+    def mixed(r: Signals, a: float) -> np.ndarray:  # passage and best keyword cosines, min-max like the shipped side
+        cos = (1 - a) * r["cos"] + a * r["kcos"]
+        return _minmax(cos, reached(cos, 200))
+
     dense_side: dict[str, Callable[[Signals], np.ndarray]] = {
         "z-score": lambda r: np.clip((r["cos"] - r["cos"].mean()) / r["cos"].std(), 0, None),
         "distance to best, /0.04": lambda r: np.clip(1 - (r["cos"].max() - r["cos"]) / 0.04, 0, None),
@@ -149,6 +172,25 @@ def main() -> None:
         "re-rank lexical's top k only": {
             f"k={k} w_dense={w}": (lambda r, k=k, w=w: rerank(r, k, w))
             for k in (2, 3, 5, 10) for w in (0.5, 1.0, 1.5)},
+        "dense = passage and keyword cosines, (1 - a) and a": {
+            f"a={a} w_dense={w}": (lambda r, a=a, w=w: lexical(r) + w * mixed(r, a))
+            for a in (0.25, 0.5, 0.75, 1.0) for w in (0.5, 0.7, 1.0, 1.3, 1.6)},
+        "passage and keyword cosines as two rankings": {
+            f"w_dense={w} w_keywords={k}": (lambda r, w=w, k=k: lexical(r) + w * shipped_dense(r) + k * mixed(r, 1.0))
+            for w in (0.5, 0.7, 1.0, 1.3) for k in (0.1, 0.2, 0.3, 0.5)},
+        "dense = passage and keyword cosines for short queries only (longer: shipped)": {
+            f"<= {cut} words: a={a} w_dense={w}": (
+                lambda r, cut=cut, a=a, w=w: lexical(r) + (w * mixed(r, a) if r["words"] <= cut else shipped_dense(r)))
+            for cut in (3, 4, 5, 6, 8) for a in (0.25, 0.5, 0.75) for w in (0.7, 1.0, 1.3)},
+        "w_dense lowered when the query nearly is a keyword": {
+            f"best keyword cosine >= {cut}: {low}": (
+                lambda r, cut=cut, low=low: lexical(r) + (low if r["kcos"].max() >= cut else 1.0) * shipped_dense(r))
+            for cut in (0.9, 0.92, 0.94, 0.96) for low in (0.0, 0.3, 0.5, 0.7)},
+        "dense on the query as typed (no glossary expansion)": {
+            f"typed {w}, expanded {e}": (
+                lambda r, w=w, e=e: lexical(r) + w * _minmax(r["cos_typed"], reached(r["cos_typed"], 200))
+                + e * shipped_dense(r))
+            for w in (0.3, 0.5, 0.7, 1.0) for e in (0.0, 0.5, 0.7)},
         "hubness correction (CSLS)": {
             f"k={k} beta={b}": (lambda r, k=k, b=b: csls(r, k, b, 1.0)) for k in (5, 20) for b in (0.25, 0.5)},
     }

