@@ -123,6 +123,23 @@ def replay(rows: list[Row], rule: FicheRule, sheet_threshold: float, show: bool 
     return counts
 
 
+def agreement(rows: list[Row], sheet_threshold: float, threshold: float, top: int) -> str:
+    """How often the dense ranking puts the best fiche among its first `top`, for best fiches of confidence at least
+    `threshold`: right ones and wrong ones where no sheet answers, and wrong ones over a right first sheet."""
+    groups: dict[str, list[bool]] = {"right": [], "wrong": [], "over a right sheet": []}
+    for row in rows:
+        if not row.fiches or row.fiche_confidence < threshold or (row.sheets and row.sheet_named):
+            continue
+        agrees = row.dense_above is not None and row.dense_above < top
+        first, right = row.fiches[0].id, row.fiches[0].id in row.expected
+        if not (row.sheets and row.sheet_confidence >= sheet_threshold) and row.expected:
+            groups["right" if right else "wrong"].append(agrees)
+        if (row.sheets and row.sheets[0].id in row.expected and not right
+                and first not in {h.id for h in row.cited}):
+            groups["over a right sheet"].append(agrees)
+    return ", ".join(f"{name} {sum(v)} of {len(v)}" for name, v in groups.items())
+
+
 def grid(mode: str) -> list[FicheRule]:
     tops = DENSE_TOPS if mode == "hybrid" else [0]
     return [FicheRule(t, m, d) for t, m, d in itertools.product(THRESHOLDS, MARGINS, tops)]
@@ -159,6 +176,9 @@ def main() -> None:
         c = table.get(rule) or replay(rows, rule, sheet_threshold)
         print(f"{label}: {rule} net {c['net']:g}, exposure {c['exposure']:.2f}, right {c['right']:g}, wrong "
               f"{c['wrong']:g}, no expected answer {c['unexpected']:g}, losses {c['losses']:g}")
+    if args.mode == "hybrid":
+        print(f"best fiches at {current.threshold:g} or more among the dense ranking's first {current.dense_top}: "
+              + agreement(rows, sheet_threshold, current.threshold, current.dense_top))
     names = sorted({row.name for row in rows})
     total = dict.fromkeys(("net", "exposure", "right", "wrong", "unexpected", "losses"), 0.0)
     for name in names:  # the rule chosen without one tuning file, on that file
