@@ -19,7 +19,7 @@ import faiss
 import numpy as np
 
 from indexer.embed import Embedder, build_spec, loads_at_once, make_embedder
-from indexer.fiches_rank import FICHE_THRESHOLDS, FICHES_TIER, cited_fiches, combine
+from indexer.fiches_rank import FICHE_RULES, FICHES_TIER, FicheRule, cited_fiches, combine
 from indexer.language import is_foreign
 from indexer.negation import affirmed_tokens, negates
 from indexer.offtopic import Matcher, OffTopic, compile_topic
@@ -133,6 +133,7 @@ class Ranker:
         # not see the document, dense?)
         best_chunk = np.full(n, -1, dtype=np.int64)  # the passage shown for each document
         head = np.zeros(n, dtype=np.float32)
+        dense_per_doc = np.zeros(n, dtype=np.float32)  # 0 everywhere: no dense signal (lexical mode)
         if mode in ("hybrid", "lexical") and analysis.concepts:
             head = self._per_sheet(self.lexical_scores(self.index.head, analysis), allowed)
             full = self._per_sheet(self.lexical_scores(self.index.full, analysis), allowed)
@@ -144,7 +145,8 @@ class Ranker:
             keep = ids[0] >= 0  # FAISS pads with -1 when k exceeds what it has
             dense_scores = np.zeros(self.index.vectors.ntotal, dtype=np.float32)
             dense_scores[ids[0][keep]] = np.maximum(scores[0][keep], 1e-6)
-            rankings.append((t.w_dense, self._per_chunk(dense_scores, allowed, best_chunk), True))
+            dense_per_doc = self._per_chunk(dense_scores, allowed, best_chunk)
+            rankings.append((t.w_dense, dense_per_doc, True))
 
         fused = np.zeros(n, dtype=np.float64)
         found = np.zeros(n, dtype=bool)  # seen by some ranking: a candidate even when its fused score is 0
@@ -176,6 +178,8 @@ class Ranker:
         cosine = self.cosine(query_vector, hits[0].id) if query_vector is not None else None
         features = self.features(analysis, hits[0].id, cosine, float(head[order[0]]))
         features["off_topic"] = 1.0 if analysis.off_topic else 0.0
+        # whether the dense signal agrees on the first document (the official fiches' answer decision reads it)
+        features["dense_above"] = float(documents_above(dense_per_doc, order[0]))
         return hits, self.confidence(features, mode), features
 
     def _per_sheet(self, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -285,12 +289,17 @@ class Ranker:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+def documents_above(scores: np.ndarray, i: int, cap: int = 20) -> int:
+    """How many documents a signal scores above document i (at most `cap`; `cap` when it did not see it)."""
+    return min(int((scores > scores[i]).sum()), cap) if scores[i] > 0 else cap
+
+
 def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 5, partner: str | None = None,
               mode: str = "hybrid", encode: Callable[[str], np.ndarray] | None = None, source: str = "all",
-              fiche_threshold: float | None = None) -> Result:
+              fiche_rule: FicheRule | None = None) -> Result:
     """Analyse, embed (through `encode` when given, e.g. a cache) and rank one query over the counter sheets and,
     when the build has them, the official fiches (policy: indexer/fiches_rank.py). Lexical needs no embedder.
-    `fiche_threshold`: another answer threshold for the fiches than FICHE_THRESHOLDS (tools/fiches_tune.py)."""
+    `fiche_rule`: another answer decision for the fiches than FICHE_RULES (tools/fiches_tune.py)."""
     if mode not in MODES:
         raise ValueError(f"mode inconnu {mode!r} : {', '.join(MODES)}")
     if source not in SOURCES:
@@ -312,10 +321,12 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
         answer = hits[0].id if hits and confidence >= ranker.tuning.threshold(mode) else None
         kind = "sheet" if answer else ""
     else:
-        fiche_hits, fiche_confidence, _ = tier.rank(tier.analyzer.analyze(query), vector, mode, top, partner)
-        threshold = FICHE_THRESHOLDS[mode] if fiche_threshold is None else fiche_threshold
-        decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence, threshold,
-                           lambda sid: _cited(ranker, sid), top, bool(features.get("named")))
+        fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
+                                                                 partner)
+        rule = FICHE_RULES[mode] if fiche_rule is None else fiche_rule
+        decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
+                           rule.threshold, lambda sid: _cited(ranker, sid), top, bool(features.get("named")),
+                           rule.margin, rule.agrees(fiche_features.get("dense_above")))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""

@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import numpy as np
+
 from indexer.fiches_import import import_fiches
-from indexer.fiches_rank import combine
-from indexer.search import MODES, Searcher
+from indexer.fiches_rank import FicheRule, combine
+from indexer.search import MAX_DENSE_WORDS, MODES, Searcher, documents_above, run_query
 
 FIXTURES = Path(__file__).parent / "data" / "fiches"
 
@@ -36,17 +38,56 @@ ids = st.lists(st.integers(0, 30), unique=True, max_size=12)
 
 @settings(max_examples=500, deadline=None)
 @given(sheets=ids, fiches=ids, cites=st.dictionaries(st.integers(0, 30), ids), confidences=st.tuples(
-    st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)), top=st.integers(2, 10), named=st.booleans())
-def test_the_policy_keeps_the_counter_sheets_as_they_are_alone(sheets, fiches, cites, confidences, top, named):
+    st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)), top=st.integers(2, 10), named=st.booleans(),
+    margin=st.floats(0, 3), agrees=st.booleans())
+def test_the_policy_keeps_the_counter_sheets_as_they_are_alone(sheets, fiches, cites, confidences, top, named,
+                                                                margin, agrees):
     sheet_hits, fiche_hits = [H(f"s{i}") for i in sheets], [H(f"F{i}") for i in fiches]
     sheet_confidence, sheet_threshold, fiche_confidence, fiche_threshold = confidences
     alone = sheet_hits[0].id if sheet_hits and sheet_confidence >= sheet_threshold else None
     decision = combine(sheet_hits[:top], sheet_confidence, sheet_threshold, fiche_hits[:top], fiche_confidence,
-                       fiche_threshold, lambda sid: [H(f"F{i}") for i in cites.get(int(sid[1:]), [])], top, named)
+                       fiche_threshold, lambda sid: [H(f"F{i}") for i in cites.get(int(sid[1:]), [])], top, named,
+                       margin, agrees)
     results = [h.id for h in decision.results]
     assert len(results) == len(set(results)) <= top
     assert_sheets_unchanged(alone, [h.id for h in sheet_hits[:top]], decision.answer, decision.tier, results,
                             {h.id for h in sheet_hits})
+
+
+@settings(max_examples=300, deadline=None)
+@given(sheet_confidence=st.floats(0, 0.29), fiche_confidence=st.floats(0, 1), more=st.floats(0, 1),
+       rule=st.builds(FicheRule, st.floats(0.3, 0.9), st.sampled_from([0.0, 1.0, 2.0]), st.integers(0, 3)),
+       dense_above=st.one_of(st.none(), st.integers(0, 20)))
+def test_a_fiche_answer_needs_the_rule_and_grows_with_its_confidence_and_the_sheets_doubt(
+        sheet_confidence, fiche_confidence, more, rule, dense_above):
+    """Below the sheets' threshold (0.3): the fiche answers exactly when the rule says so; a more confident fiche or
+    a less plausible sheet never takes an answer away; without the dense ranking's agreement no fiche answers."""
+    def answers(sheet, fiche):
+        decision = combine([H("s1"), H("s2")], sheet, 0.3, [H("F1"), H("F2")], fiche, rule.threshold,
+                           lambda sid: [], 5, False, rule.margin, rule.agrees(dense_above))
+        return decision.tier == "fiche"
+
+    fires = answers(sheet_confidence, fiche_confidence)
+    assert fires == (rule.agrees(dense_above) and fiche_confidence >= rule.threshold + rule.margin * sheet_confidence)
+    if fires:
+        assert answers(sheet_confidence, min(1.0, fiche_confidence + more))
+        assert answers(sheet_confidence * (1 - more), fiche_confidence)
+    if rule.dense_top and (dense_above is None or dense_above >= rule.dense_top):
+        assert not fires
+
+
+def test_dense_agreement_of_a_rule():
+    assert FicheRule(0.5).agrees(None) and FicheRule(0.5).agrees(20)  # not asked (lexical, dense)
+    top_two = FicheRule(0.45, 1.0, 2)
+    assert top_two.agrees(0) and top_two.agrees(1)
+    assert not top_two.agrees(2) and not top_two.agrees(None)  # third, or not measured
+
+
+def test_documents_above_counts_what_a_signal_puts_higher():
+    scores = np.array([0.2, 0.9, 0.0, 0.5, 0.9], dtype=np.float32)
+    assert [documents_above(scores, i) for i in range(5)] == [3, 0, 20, 2, 0]
+    assert documents_above(scores, 2, cap=4) == 4  # not seen by the signal: the cap
+    assert documents_above(np.linspace(1, 0.01, 50), 40, cap=20) == 20
 
 
 @pytest.fixture
@@ -83,7 +124,38 @@ def test_with_the_fiches_imported_the_counter_sheets_rank_and_answer_as_alone(im
                                 [h.id for h in both.results], sheet_ids)
 
 
+def test_in_hybrid_a_fiche_answers_only_when_the_dense_ranking_agrees(imported):
+    searcher = Searcher(imported)
+    ranker, embedder = searcher.refresh(), searcher.embedder
+    strict, loose = FicheRule(0.0, 0.0, 1), FicheRule(0.0, 0.0, 0)  # any confidence: only the agreement decides
+    answered = {"strict": 0, "loose": 0}
+    for query in QUERIES:
+        vector = embedder.encode_query(" ".join(ranker.analyzer.analyze(query).dense_text.split()[:MAX_DENSE_WORDS]))
+        _, _, features = ranker.fiches.rank(ranker.fiches.analyzer.analyze(query), vector, "hybrid", 5)
+        for name, rule in (("strict", strict), ("loose", loose)):
+            result = run_query(ranker, embedder, query, 5, mode="hybrid", fiche_rule=rule)
+            answered[name] += result.answer_kind == "fiche"
+            if result.answer_kind == "fiche" and name == "strict":
+                assert features["dense_above"] == 0
+    assert 0 < answered["strict"] <= answered["loose"]
+
+
 def test_a_query_naming_an_unconfident_sheet_gets_no_fiche_answer(imported):
     result = Searcher(imported).search("titre de séjour expiré, il veut immatriculer un véhicule d'occasion",
                                        mode="lexical")
     assert result.results[0].id == "ants-carte-grise-occasion" and result.answer_kind != "fiche"
+
+
+def test_the_tuning_choice_never_takes_a_rule_that_costs_a_counter_sheet():
+    from tools.fiches_tune import choose
+
+    def counts(net, exposure, losses=0, changed=0):
+        return {"net": net, "exposure": exposure, "losses": losses, "changed": changed}
+
+    table = {FicheRule(0.45, 1.0, 0): counts(80, 0.0, losses=1),  # the best net, but a counter sheet lost
+             FicheRule(0.5, 1.0, 0): counts(75, 6.0),
+             FicheRule(0.45, 1.0, 2): counts(72, 2.0),  # 70 after exposure, tied with the next
+             FicheRule(0.6, 1.0, 2): counts(71, 1.0)}
+    assert choose(table) == FicheRule(0.6, 1.0, 2)  # net minus exposure, then the higher threshold
+    table[FicheRule(0.6, 1.0, 2)]["changed"] = 1
+    assert choose(table) == FicheRule(0.45, 1.0, 2)

@@ -1,31 +1,156 @@
-"""Choose the official fiches' answer threshold with the fiches imported (never on a held-out set).
+"""Choose the official fiches' answer decision with the fiches imported (never on a held-out set).
 
     python tools/fiches_tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl tests/eval/fiches_dev.jsonl \
-        tests/eval/fiches_dev_oos.jsonl [--index index] [--mode hybrid] [--thresholds 0.5 0.6 ...]
+        tests/eval/fiches_dev_oos.jsonl tests/eval/dev_stories.jsonl [--index index] [--mode hybrid] [--show 0.45,1,2]
 
 A query found in several files keeps the last file's expectation: fiches_dev_oos.jsonl gives the official fiche
 that answers the counter sheets' out-of-scope questions of dev and dev_extra (or none).
-Each query is embedded once; then, for each threshold, the two tiers' decision (indexer/fiches_rank.py) is replayed
-and compared with the counter sheets alone. Per threshold: questions whose counter-sheet answer (or its absence)
-changed with the fiches and counter-sheet questions whose expected sheet was first without the fiches and no longer
-is (both must stay 0), in-scope questions answered by a wrong fiche, questions answered by an expected fiche,
-questions of no expected answer answered by a fiche, the net of the fiche answers (right minus wrong minus those
-of no expected answer: each fiche answer counts +1 or -1) and the hit@1 of the in-scope questions. FICHE_THRESHOLDS
-takes the threshold of the best net with no change and no loss, the higher one on a tie, from 0.5 up:
-fiches_dev_oos.jsonl labels the questions whose best fiche reaches 0.45 in hybrid or lexical, so lower thresholds
-would be chosen on unlabelled answers.
+Each query is embedded and ranked once in both tiers; then every rule of the grid (`FicheRule`: threshold, margin
+over the best sheet's confidence, dense agreement) is replayed through the policy (indexer/fiches_rank.py `combine`)
+and compared with the counter sheets alone. Per rule: questions whose counter-sheet answer (or its absence) changed
+and counter-sheet questions whose expected sheet was first without the fiches and no longer is (both must stay 0),
+in-scope questions answered by a wrong fiche, questions answered by an expected fiche, questions of no expected
+answer answered by a fiche, the net of the fiche answers (right minus wrong minus those of no expected answer), the
+exposure and the hit@1 of the in-scope questions.
+
+The exposure measures the failure the tuning sets rarely show: a wrong fiche taking the first place from the right
+counter sheet when that sheet is first but not confident. For each question whose expected sheet is first, whose
+best fiche is neither expected nor cited by that sheet and whose query does not name the sheet, it counts whether the
+rule lets the fiche answer with the sheet's confidence at 1/6, 1/2 and 5/6 of the sheets' threshold (the mean).
+The rule chosen has the best net minus exposure with no change and no loss (ties: higher threshold, larger margin,
+stricter agreement), thresholds from 0.45 up: fiches_dev_oos.jsonl labels the questions whose best fiche reaches
+0.45 in hybrid or lexical. A leave-one-set-out check prints, for each tuning file, the rule chosen without it and
+what that rule does on it.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
+import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.evaluate import load_queries
-from indexer.search import Searcher, run_query
+from indexer.fiches_rank import FICHE_RULES, FicheRule, combine
+from indexer.language import is_foreign
+from indexer.search import MAX_DENSE_WORDS, Searcher, _cited
 
 THRESHOLDS = [0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85]
+MARGINS = [1.0, 2.0]
+DENSE_TOPS = [0, 1, 2, 3]  # hybrid only: lexical has no dense ranking
+LEVELS = (1 / 6, 1 / 2, 5 / 6)  # the unconfident sheet's confidence, as fractions of the sheets' threshold
+COUNTS = ("changed", "losses", "wrong", "right", "unexpected", "net", "exposure", "hit1")
+
+
+@dataclass
+class Row:
+    """One query ranked in both tiers, as `run_query` ranks it (top 10)."""
+    name: str  # the tuning file
+    query: str
+    expected: list
+    sheets: list
+    sheet_confidence: float
+    sheet_named: bool
+    fiches: list
+    fiche_confidence: float
+    dense_above: float | None
+    cited: list
+    foreign: bool
+
+
+def collect(searcher: Searcher, files: list[str], mode: str) -> tuple[list[Row], float]:
+    ranker = searcher.refresh()
+    tier = ranker.fiches
+    if tier is None:
+        raise SystemExit("aucune fiche officielle importée (python -m indexer import-fiches)")
+    labelled = {q.query: (Path(f).stem, q) for f in files for q in load_queries(f)}  # the last file wins
+    rows = []
+    for name, q in labelled.values():
+        analysis = ranker.analyzer.analyze(q.query)
+        dense = " ".join(analysis.dense_text.split()[:MAX_DENSE_WORDS])
+        vector = searcher.embedder.encode_query(dense) if mode != "lexical" and dense else None
+        sheets, confidence, features = ranker.rank(analysis, vector, mode, 10)
+        fiches, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(q.query), vector, mode, 10)
+        rows.append(Row(name, q.query, list(q.expected), sheets, confidence, bool(features.get("named")), fiches,
+                        fiche_confidence, fiche_features.get("dense_above"),
+                        _cited(ranker, sheets[0].id) if sheets else [], is_foreign(q.query, ranker.french_words)))
+    return rows, ranker.tuning.threshold(mode)
+
+
+def decide(row: Row, rule: FicheRule, sheet_threshold: float, sheet_confidence: float | None = None):
+    """The policy's decision for a row (the same call as `run_query`); another sheet confidence for the exposure."""
+    decision = combine(row.sheets, row.sheet_confidence if sheet_confidence is None else sheet_confidence,
+                       sheet_threshold, row.fiches, row.fiche_confidence, rule.threshold, lambda sid: row.cited, 10,
+                       row.sheet_named, rule.margin, rule.agrees(row.dense_above))
+    if decision.answer and row.foreign:
+        return None, "", decision.results
+    return decision.answer, decision.tier, decision.results
+
+
+def replay(rows: list[Row], rule: FicheRule, sheet_threshold: float, show: bool = False) -> dict:
+    counts = dict.fromkeys(COUNTS, 0.0)
+    in_scope = 0
+    for row in rows:
+        answer, kind, results = decide(row, rule, sheet_threshold)
+        first = results[0].id if results else None
+        before = row.sheets[0].id if row.sheets else None
+        alone = before if row.sheets and row.sheet_confidence >= sheet_threshold and not row.foreign else None
+        labels = []
+        if (answer if kind == "sheet" else None) != alone:
+            labels.append("changée")
+        if row.expected:
+            in_scope += 1
+            counts["hit1"] += first in row.expected
+            if before in row.expected and first not in row.expected:
+                labels.append("perdue")
+            if kind == "fiche":
+                labels.append("juste" if answer in row.expected else "fausse")
+        elif kind == "fiche":
+            labels.append("hors champ")
+        for label in labels:
+            counts[{"changée": "changed", "perdue": "losses", "juste": "right", "fausse": "wrong",
+                    "hors champ": "unexpected"}[label]] += 1
+            if show:
+                print(f"    {label} [{row.name}] {answer or first} : {row.query}")
+        if (before in row.expected and row.fiches and row.fiches[0].id not in row.expected and not row.sheet_named
+                and row.fiches[0].id not in {h.id for h in row.cited}):
+            fires = [decide(row, rule, sheet_threshold, level * sheet_threshold)[1] == "fiche" for level in LEVELS]
+            counts["exposure"] += sum(fires) / len(LEVELS)
+            if show and any(fires):
+                print(f"    exposée [{row.name}] {row.fiches[0].id} sur {before} : {row.query}")
+    counts["net"] = counts["right"] - counts["wrong"] - counts["unexpected"]
+    counts["hit1"] /= max(1, in_scope)
+    return counts
+
+
+def agreement(rows: list[Row], sheet_threshold: float, threshold: float, top: int) -> str:
+    """How often the dense ranking puts the best fiche among its first `top`, for best fiches of confidence at least
+    `threshold`: right ones and wrong ones where no sheet answers, and wrong ones over a right first sheet."""
+    groups: dict[str, list[bool]] = {"right": [], "wrong": [], "over a right sheet": []}
+    for row in rows:
+        if not row.fiches or row.fiche_confidence < threshold or (row.sheets and row.sheet_named):
+            continue
+        agrees = row.dense_above is not None and row.dense_above < top
+        first, right = row.fiches[0].id, row.fiches[0].id in row.expected
+        if not (row.sheets and row.sheet_confidence >= sheet_threshold) and row.expected:
+            groups["right" if right else "wrong"].append(agrees)
+        if (row.sheets and row.sheets[0].id in row.expected and not right
+                and first not in {h.id for h in row.cited}):
+            groups["over a right sheet"].append(agrees)
+    return ", ".join(f"{name} {sum(v)} of {len(v)}" for name, v in groups.items())
+
+
+def grid(mode: str) -> list[FicheRule]:
+    tops = DENSE_TOPS if mode == "hybrid" else [0]
+    return [FicheRule(t, m, d) for t, m, d in itertools.product(THRESHOLDS, MARGINS, tops)]
+
+
+def choose(table: dict[FicheRule, dict]) -> FicheRule:
+    """Best net minus exposure with no change and no loss; ties: higher threshold, larger margin, stricter
+    agreement (1 before 2 before 3, none last)."""
+    allowed = [r for r, c in table.items() if not c["changed"] and not c["losses"]]
+    return max(allowed, key=lambda r: (round(table[r]["net"] - table[r]["exposure"], 9), r.threshold, r.margin,
+                                       -(r.dense_top or 99)))
 
 
 def main() -> None:
@@ -33,48 +158,41 @@ def main() -> None:
     parser.add_argument("files", nargs="+")
     parser.add_argument("--index", default="index")
     parser.add_argument("--mode", default="hybrid", choices=("hybrid", "lexical", "dense"))
-    parser.add_argument("--thresholds", nargs="+", type=float, default=THRESHOLDS)
-    parser.add_argument("--show", type=float, help="list the fiche answers and losses at this threshold")
+    parser.add_argument("--show", help="list the answers, losses and exposures of one rule: THRESHOLD,MARGIN,TOP")
     args = parser.parse_args()
     searcher = Searcher(args.index, many_queries=True)
-    ranker = searcher.refresh()
-    if ranker.fiches is None:
-        raise SystemExit(f"{args.index} : aucune fiche officielle importée (python -m indexer import-fiches)")
-    embedder = None if args.mode == "lexical" else searcher.embedder
-    encode = functools.lru_cache(maxsize=None)(embedder.encode_query) if embedder else None
-    labelled = {q.query: (Path(f).stem, q) for f in args.files for q in load_queries(f)}  # the last file wins
-    queries = list(labelled.values())
-    alone = {id(q): run_query(ranker, embedder, q.query, 10, mode=args.mode, encode=encode, source="sheets")
-             for _, q in queries}
-    print("| threshold | sheet answers changed | sheet losses | wrong fiche answers (in scope) | right fiche answers "
-          "| fiche answers, no expected answer | net | hit@1 (in scope) |")
-    print("|---|---|---|---|---|---|---|---|")
-    for threshold in args.thresholds:
-        changed, losses, wrong, right, unexpected, hit1, in_scope = [], [], [], [], [], 0, 0
-        for name, q in queries:
-            result = run_query(ranker, embedder, q.query, 10, mode=args.mode, encode=encode,
-                               fiche_threshold=threshold)
-            first = result.results[0].id if result.results else None
-            before = alone[id(q)].results[0].id if alone[id(q)].results else None
-            sheet_answer = result.answer if result.answer_kind == "sheet" else None
-            if sheet_answer != alone[id(q)].answer:
-                changed.append((name, q.query, f"{alone[id(q)].answer} -> {sheet_answer}"))
-            if q.expected:
-                in_scope += 1
-                hit1 += first in q.expected
-                if before in q.expected and first not in q.expected:
-                    losses.append((name, q.query, first))
-                if result.answer_kind == "fiche":
-                    (right if result.answer in q.expected else wrong).append((name, q.query, result.answer))
-            elif result.answer_kind == "fiche":
-                unexpected.append((name, q.query, result.answer))
-        print(f"| {threshold:g} | {len(changed)} | {len(losses)} | {len(wrong)} | {len(right)} | {len(unexpected)} | "
-              f"{len(right) - len(wrong) - len(unexpected)} | {hit1 / max(1, in_scope):.4f} |")
-        if args.show is not None and abs(args.show - threshold) < 1e-9:
-            for label, rows in (("changée", changed), ("perdue", losses), ("fausse", wrong), ("juste", right),
-                                ("hors champ", unexpected)):
-                for name, text, got in rows:
-                    print(f"    {label} [{name}] {got} : {text}")
+    rows, sheet_threshold = collect(searcher, args.files, args.mode)
+    rules = grid(args.mode)
+    table = {rule: replay(rows, rule, sheet_threshold) for rule in rules}
+    print("| threshold | margin | dense top | sheet answers changed | sheet losses | wrong fiche answers (in scope) "
+          "| right fiche answers | fiche answers, no expected answer | net | exposure | hit@1 (in scope) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for rule, c in table.items():
+        print(f"| {rule.threshold:g} | {rule.margin:g} | {rule.dense_top or '-'} | {c['changed']:g} | {c['losses']:g} "
+              f"| {c['wrong']:g} | {c['right']:g} | {c['unexpected']:g} | {c['net']:g} | {c['exposure']:.2f} "
+              f"| {c['hit1']:.4f} |")
+    chosen, current = choose(table), FICHE_RULES[args.mode]
+    for label, rule in (("chosen", chosen), ("FICHE_RULES", current)):
+        c = table.get(rule) or replay(rows, rule, sheet_threshold)
+        print(f"{label}: {rule} net {c['net']:g}, exposure {c['exposure']:.2f}, right {c['right']:g}, wrong "
+              f"{c['wrong']:g}, no expected answer {c['unexpected']:g}, losses {c['losses']:g}")
+    if args.mode == "hybrid":
+        print(f"best fiches at {current.threshold:g} or more among the dense ranking's first {current.dense_top}: "
+              + agreement(rows, sheet_threshold, current.threshold, current.dense_top))
+    names = sorted({row.name for row in rows})
+    total = dict.fromkeys(("net", "exposure", "right", "wrong", "unexpected", "losses"), 0.0)
+    for name in names:  # the rule chosen without one tuning file, on that file
+        rest, held = [r for r in rows if r.name != name], [r for r in rows if r.name == name]
+        rule = choose({rule: replay(rest, rule, sheet_threshold) for rule in rules})
+        c = replay(held, rule, sheet_threshold)
+        for key in total:
+            total[key] += c[key]
+        print(f"  without {name}: {rule} -> on it net {c['net']:g}, exposure {c['exposure']:.2f}, right "
+              f"{c['right']:g}, wrong {c['wrong']:g}, no expected answer {c['unexpected']:g}, losses {c['losses']:g}")
+    print("  leave-one-set-out total: " + ", ".join(f"{k} {v:g}" for k, v in total.items()))
+    if args.show:
+        threshold, margin, top = (float(x) for x in args.show.split(","))
+        replay(rows, FicheRule(threshold, margin, int(top)), sheet_threshold, show=True)
 
 
 if __name__ == "__main__":
