@@ -23,11 +23,11 @@ class Tuning:
     # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model),
     # one dense passage per sheet.
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.107), ("head_coverage", 2.504), ("cosine", 0.562), ("unknown", -1.743),
-                    ("length", 2.191), ("head_score", 2.183), ("off_topic", -3.975), ("named", 2.016)), -7.095, 0.29),
-        ("lexical", (("coverage", 2.101), ("head_coverage", 2.517), ("unknown", -1.75), ("length", 2.257),
-                     ("head_score", 2.213), ("off_topic", -4.025), ("named", 1.96)), -6.687, 0.29),
-        ("dense", (("cosine", 5.622),), -4.894, 0.48),
+        ("hybrid", (("coverage", 2.433), ("head_coverage", 2.507), ("cosine", 0.642), ("unknown", -1.769),
+                    ("length", 2.194), ("head_score", 2.272), ("off_topic", -4.07), ("named", 2.06)), -7.252, 0.23),
+        ("lexical", (("coverage", 2.267), ("head_coverage", 2.707), ("unknown", -1.663), ("length", 2.28),
+                     ("head_score", 2.302), ("off_topic", -4.087), ("named", 2.081)), -6.908, 0.24),
+        ("dense", (("cosine", 6.921),), -6.029, 0.48),
     )
 
     @property
