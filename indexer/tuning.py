@@ -23,11 +23,11 @@ class Tuning:
     # only suggestions (and where to direct, for a known gap). Fitted with multilingual-e5-small (the default model),
     # one dense passage per sheet.
     decision: tuple[tuple[str, tuple[tuple[str, float], ...], float, float], ...] = (
-        ("hybrid", (("coverage", 2.433), ("head_coverage", 2.507), ("cosine", 0.642), ("unknown", -1.769),
-                    ("length", 2.194), ("head_score", 2.272), ("off_topic", -4.07), ("named", 2.06)), -7.252, 0.23),
-        ("lexical", (("coverage", 2.267), ("head_coverage", 2.707), ("unknown", -1.663), ("length", 2.28),
-                     ("head_score", 2.302), ("off_topic", -4.087), ("named", 2.081)), -6.908, 0.24),
-        ("dense", (("cosine", 6.921),), -6.029, 0.48),
+        ("hybrid", (("coverage", 2.44), ("head_coverage", 2.561), ("cosine", 0.659), ("unknown", -1.688),
+                    ("length", 2.218), ("head_score", 2.244), ("off_topic", -4.062), ("named", 2.052)), -7.343, 0.23),
+        ("lexical", (("coverage", 2.285), ("head_coverage", 2.722), ("unknown", -1.579), ("length", 2.297),
+                     ("head_score", 2.323), ("off_topic", -4.097), ("named", 2.08)), -6.979, 0.23),
+        ("dense", (("cosine", 6.925),), -6.033, 0.48),
     )
 
     @property

@@ -31,8 +31,10 @@ def reports(real_index):
     ("heldout_b", {"hit@1": 0.94, "hit@5": 0.99, "mrr@10": 0.96, "oos_rejected": 0.95}, 0.025),
     ("heldout_c", {"hit@1": 0.93, "hit@5": 0.98, "mrr@10": 0.96, "oos_rejected": 0.9}, 0.03),
     ("heldout_d", {"hit@1": 0.955, "hit@5": 0.99, "mrr@10": 0.97, "oos_rejected": 0.9}, 0.02),
-    ("heldout_e", {"hit@1": 0.95, "hit@5": 0.99, "mrr@10": 0.97, "oos_rejected": 0.95}, 0.02),
-    ("heldout_f", {"hit@1": 0.94, "hit@5": 0.99, "mrr@10": 0.97, "oos_rejected": 0.92}, 0.015),
+    # out of scope rejected: 0.9322 and 0.9138 since the decision's refit of December 2026 (threshold 0.29 -> 0.23,
+    # chosen on the tuning sets), which answers one more in-scope question on heldout_c, _d and _e
+    ("heldout_e", {"hit@1": 0.95, "hit@5": 0.99, "mrr@10": 0.97, "oos_rejected": 0.93}, 0.02),
+    ("heldout_f", {"hit@1": 0.94, "hit@5": 0.99, "mrr@10": 0.97, "oos_rejected": 0.91}, 0.015),
 ])
 def test_hybrid_quality_floors(reports, name, floors, most_unanswered):
     report = reports[(name, "hybrid")]
