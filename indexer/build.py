@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,13 +66,16 @@ def content_digest(kb: KnowledgeBase, model_spec: str, fiches: list | None = Non
 
 
 def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, progress: bool,
-                     notes: list[str] | None = None) -> tuple[np.ndarray, int]:
+                     notes: list[str] | None = None, encode: Callable[[list[str]], np.ndarray] | None = None,
+                     kind: str = "") -> tuple[np.ndarray, int]:
     """Vectors for `texts`, embedding only those whose (model, text) is not in the cache yet.
 
     The texts to embed go by length (a batch of similar lengths wastes nothing on padding), EMBED_BATCH at a time,
     and each batch is written to the cache as soon as it is done: an interrupted import keeps what it embedded.
-    A damaged cache is discarded (what happened is appended to `notes`)."""
-    keys = [hashlib.sha256(f"{embedder.model_id}\n{t}".encode()).hexdigest() for t in texts]
+    A damaged cache is discarded (what happened is appended to `notes`). Passages by default; `encode` embeds
+    texts another way (e.g. as queries), and `kind` (e.g. "query: ") then keeps their vectors apart in the cache."""
+    encode = encode or embedder.encode
+    keys = [hashlib.sha256(f"{embedder.model_id}\n{kind}{t}".encode()).hexdigest() for t in texts]
     cache = store.embedding_cache(embedder.dim)
     fresh: dict[str, np.ndarray] = {}
     try:
@@ -80,7 +84,7 @@ def embed_with_cache(texts: list[str], embedder: Embedder, store: IndexStore, pr
         with tqdm(total=len(missing), desc="Encodage", unit="passage", disable=not progress or not missing) as bar:
             for start in range(0, len(missing), EMBED_BATCH):
                 part = missing[start : start + EMBED_BATCH]
-                vectors = embedder.encode([texts[i] for i in part])
+                vectors = encode([texts[i] for i in part])
                 batch = {keys[i]: v for i, v in zip(part, vectors)}
                 cache.put_many(batch)
                 fresh.update(batch)

