@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
 from functools import lru_cache
 from html import escape
 from urllib.parse import quote

@@ -142,7 +142,7 @@ class E5Batch:
             context = self._attention(qkv, lengths)
             attended = context @ layer["ao"]
             attended += layer["ao_b"]
-            x = self._layer_norm(x + attended, *layer["aln"])
+            x = layer_norm(x + attended, *layer["aln"], self.eps)
             x = self._feed_forward(x, layer)
         sums = np.add.reduceat(x, np.concatenate([[0], np.cumsum(lengths)[:-1]]), axis=0)
         return sums / lengths[:, None].astype(np.float32)
@@ -159,7 +159,7 @@ class E5Batch:
             part += layer["fo_b"]
             part += rows
             out[start : start + FFN_ROWS] = part
-        return self._layer_norm(out, *layer["oln"])
+        return layer_norm(out, *layer["oln"], self.eps)
 
     def _attention(self, qkv: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Scaled dot-product attention of each window over its own tokens: packed (tokens, 3 dim) in, (tokens, dim)
@@ -187,9 +187,6 @@ class E5Batch:
             context[rows] = (scores @ v).transpose(0, 2, 1, 3).reshape(-1, h)
             start = stop
         return context
-
-    def _layer_norm(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        return layer_norm(x, weight, bias, self.eps)
 
 
 class _Inline:

