@@ -16,7 +16,7 @@ from indexer.search import MAX_QUERY_CHARS
 from indexer.store import StoreError
 from streamlit.logger import get_logger
 
-from assistant import card, chrome, fichecard, glance, privacy, resources, signin
+from assistant import card, chrome, fichecard, glance, nodelay, privacy, resources, signin
 from assistant.sheetinfo import partner_label
 from assistant.site import SiteError, load_site
 
@@ -180,6 +180,8 @@ def answer(searcher, store, partners: dict[str, dict], query: str, partner: str 
 # The icon is drawn here: a ":material/…:" or emoji icon would be fetched from an outside server by the browser.
 st.set_page_config(page_title="Assistant France Services", page_icon=Image.new("RGB", (32, 32), "#000091"),
                    layout="wide")
+if "tcp_no_delay" not in st.session_state:  # once per session: its connection, and the listening socket's option
+    st.session_state.tcp_no_delay = nodelay.no_delay()
 access = signin.gate()  # sign-in, role and network exposure, checked on the server at every run
 pages = [
     st.Page(search_page, title="Recherche", icon=":material/search:", default=True),

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import socket
 from html import escape, unescape
 
 import pytest
@@ -85,6 +86,16 @@ def test_empty_page_invites_a_search(db):
     assert at.title[0].value == "Quelle démarche ?"
     assert at.text_input(key="q").value == ""
     assert "Tapez la demande" in texts(at)
+
+
+def test_the_server_sends_without_delay_from_a_sessions_first_run(db):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as Streamlit binds its own: protocol 0, Nagle on
+    with listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        at = start()  # the script runs in this process: this listener stands for Streamlit's (tests/test_nodelay.py)
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    assert at.session_state["tcp_no_delay"] >= 1
 
 
 def test_answer_card(db):
