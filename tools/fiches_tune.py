@@ -36,7 +36,7 @@ from indexer.language import is_foreign
 from indexer.search import MAX_DENSE_WORDS, Searcher, _cited
 
 THRESHOLDS = [0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85]
-MARGINS = [1.0, 2.0]
+MARGINS = [1.0, 2.0, 3.0, 4.0, 6.0]
 DENSE_TOPS = [0, 1, 2, 3]  # hybrid only: lexical has no dense ranking
 LEVELS = (1 / 6, 1 / 2, 5 / 6)  # the unconfident sheet's confidence, as fractions of the sheets' threshold
 COUNTS = ("changed", "losses", "wrong", "right", "unexpected", "net", "exposure", "hit1")
