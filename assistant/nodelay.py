@@ -34,8 +34,13 @@ def no_delay(fds: Path = FDS) -> int:
         try:
             if not os.readlink(fds / name).startswith("socket:"):
                 continue
-            sock = socket.socket(fileno=os.dup(int(name)))  # a second descriptor of the same socket
+            duplicate = os.dup(int(name))  # a second descriptor of the same socket
         except (OSError, ValueError):  # closed meanwhile, or not a descriptor
+            continue
+        try:
+            sock = socket.socket(fileno=duplicate)
+        except OSError:  # the descriptor was closed and reused for something else meanwhile
+            os.close(duplicate)
             continue
         try:
             if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:

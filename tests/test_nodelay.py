@@ -59,3 +59,27 @@ def test_without_proc_nothing_is_touched(tmp_path, listener):
     assert no_delay(tmp_path / "absent") == 0
     assert delayed(listener)
 
+
+
+def test_no_descriptor_is_left_open(listener):
+    import os
+
+    client, accepted = connect(listener)
+    before = sorted(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        no_delay()
+    assert sorted(os.listdir("/proc/self/fd")) == before
+    client.close()
+    accepted.close()
+
+
+def test_a_descriptor_reused_for_a_file_meanwhile_is_skipped_and_closed(tmp_path):
+    import os
+
+    with open(tmp_path / "f", "w") as handle:  # as if a socket's descriptor had been closed and reused for a file
+        fds = tmp_path / "fd"
+        fds.mkdir()
+        (fds / str(handle.fileno())).symlink_to("socket:[1]")
+        before = sorted(os.listdir("/proc/self/fd"))
+        assert no_delay(fds) == 0
+        assert sorted(os.listdir("/proc/self/fd")) == before
