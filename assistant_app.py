@@ -25,10 +25,11 @@ RECENT = 8  # searches remembered for this session (never stored: the session en
 
 
 def search_bar(partners: dict[str, dict]):
+    request_from_address()
     with st.container(key="searchbar", horizontal=True, vertical_alignment="center", gap="small"):
         st.title("Quelle démarche ?", anchor=False, width="content")
         query = st.text_input(card.SEARCH_LABEL, key="q", type="search", label_visibility="collapsed",
-                              bind="query-params", width="stretch",
+                              width="stretch", on_change=_mask_box,
                               placeholder="Demande de l'usager : carte grise d'occasion, APL… "
                                           "(touche / pour revenir ici)")
         names = sorted(partners, key=lambda p: partner_label(partners, p).lower())
@@ -38,7 +39,39 @@ def search_bar(partners: dict[str, dict]):
             format_func=lambda p: "Tous les partenaires" if p is None else f"Partenaire : {partner_label(partners, p)}")
         past = st.popover("Récentes", icon=":material/history:", width="content",
                           help="Les recherches de cette session")
+    address_from_request(query or "")
     return (query or "").strip(), partner, past
+
+
+def _mask_box() -> None:
+    """The request as typed, its personal data masked, before the page uses it: the box shows "[TÉLÉPHONE]", never
+    the number, and the address (`address_from_request`) never receives it."""
+    state = st.session_state
+    typed = state.get("q") or ""
+    if privacy.mask(typed) != typed:
+        state.q = privacy.mask(typed)
+
+
+# The box is not bound to the address by Streamlit: a bound box writes what was typed into the address, and so into
+# the counter PC's browser history, before the page can mask it. The page keeps them in step itself.
+def request_from_address() -> None:
+    """A link (`?q=…`), a reload or Back changed the address: the box takes its request, personal data masked."""
+    state = st.session_state
+    linked = st.query_params.get("q", "")
+    if linked != state.get("address_q"):
+        state.q = privacy.mask(linked)
+        state.address_q = linked
+
+
+def address_from_request(query: str) -> None:
+    """The address carries the request as the box holds it (masked), for reload, Back and links."""
+    state = st.session_state
+    if query != st.query_params.get("q", ""):
+        if query:
+            st.query_params["q"] = query
+        else:
+            del st.query_params["q"]
+    state.address_q = query
 
 
 def recent_searches(where) -> None:

@@ -249,6 +249,23 @@ def test_search_logged_once_per_query_and_masked(db):
     assert 0.0 <= rows[2]["confidence"] <= 1.0
 
 
+def test_personal_data_typed_is_masked_in_the_box_and_the_address(db):
+    at = search(start(), "je m'appelle Jean Dupont, 06 12 34 56 78, carte vitale perdue")
+    assert at.text_input(key="q").value == "je m'appelle [NOM], [TÉLÉPHONE], carte vitale perdue"
+    assert at.query_params["q"] == "je m'appelle [NOM], [TÉLÉPHONE], carte vitale perdue"
+    assert "06 12 34 56 78" not in " ".join(texts(at))
+    assert h2("Obtenir ou remplacer sa carte Vitale") in texts(at)  # the request itself is still searched
+
+
+def test_a_link_carrying_personal_data_opens_masked(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["q"] = "carte vitale perdue jean.dupont@example.fr"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="q").value == "carte vitale perdue [EMAIL]"
+    assert at.query_params["q"] == "carte vitale perdue [EMAIL]"
+
+
 def test_checklist_starts_empty_for_each_new_search_and_ticks_print_first(db):
     at = search(start(), "immatriculer un véhicule")
     ticks(at).set_value([2]).run()

@@ -221,3 +221,22 @@ def test_reload_and_back_keep_the_card(page):
     page.go_back()
     card_shown(page, "Obtenir ou remplacer sa carte Vitale")
     assert "fiche=" not in page.url
+
+
+def test_personal_data_never_reaches_the_address_nor_the_history(page):
+    from urllib.parse import unquote_plus
+
+    ask(page, "immatriculer un véhicule")
+    card_shown(page, CARTE_GRISE)
+    box = ask(page, "carte vitale perdue, rappeler au 06 12 34 56 78")
+    card_shown(page, "Obtenir ou remplacer sa carte Vitale")
+    assert box.input_value() == "carte vitale perdue, rappeler au [TÉLÉPHONE]"
+    seen = [unquote_plus(page.url)]
+    page.go_back()  # the previous search, then the page before it: no entry holds the number
+    card_shown(page, CARTE_GRISE)
+    seen.append(unquote_plus(page.url))
+    page.go_forward()
+    card_shown(page, "Obtenir ou remplacer sa carte Vitale")
+    seen.append(unquote_plus(page.url))
+    assert "[TÉLÉPHONE]" in seen[0] and "[TÉLÉPHONE]" in seen[2]
+    assert not any("06 12 34 56 78" in url or "0612345678" in url for url in seen)
