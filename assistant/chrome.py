@@ -105,6 +105,13 @@ SCRIPT = """<script>
   })();
   // Back and Forward change ?q= / ?fiche= without Streamlit rerunning: reload, so the card matches the address.
   window.addEventListener("popstate", function () { window.location.reload(); });
+  // "Voir la fiche …" under a card: the other sheet's card opens at its top, not where the agent had scrolled to.
+  doc.addEventListener("click", function (e) {
+    if (!e.target.closest || !e.target.closest('[class*="st-key-show-"] button')) return;
+    const main = doc.querySelector('[data-testid="stMain"]');
+    if (main) main.scrollTo({top: 0});
+    window.scrollTo({top: 0});
+  });
   window.__focusSearch = function () { const b = box(); if (b) { b.focus(); b.select(); } return !!b; };
   doc.addEventListener("keydown", function (e) {
     const t = e.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));

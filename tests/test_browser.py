@@ -240,3 +240,19 @@ def test_personal_data_never_reaches_the_address_nor_the_history(page):
     seen.append(unquote_plus(page.url))
     assert "[TÉLÉPHONE]" in seen[0] and "[TÉLÉPHONE]" in seen[2]
     assert not any("06 12 34 56 78" in url or "0612345678" in url for url in seen)
+
+
+MAIN_SCROLL = "document.querySelector('[data-testid=\"stMain\"]').scrollTop"  # the page's scrolling area
+
+
+def test_another_sheet_opens_at_the_top_of_its_card(page):
+    ask(page, "carte")  # carte Vitale first, carte grise a plausible second in the tiny KB
+    card_shown(page, "Obtenir ou remplacer sa carte Vitale")
+    other = page.get_by_role("button", name="Voir la fiche " + CARTE_GRISE)
+    other.scroll_into_view_if_needed()  # under the card: the agent has scrolled down to it
+    assert page.evaluate(MAIN_SCROLL) > 0
+    other.click()
+    card_shown(page, CARTE_GRISE)
+    assert page.evaluate(MAIN_SCROLL) == 0
+    title = page.get_by_role("heading", level=2, name=CARTE_GRISE).bounding_box()
+    assert title is not None and 0 <= title["y"] < 768 // 2  # the title is on the first screen, near its top
