@@ -151,6 +151,9 @@ def answer(searcher, store, partners: dict[str, dict], query: str, partner: str 
         known = linked is not None and searcher.sheet(linked) is not None  # a counter sheet or an official fiche
         state.selected = linked if known and state.get("selected_for") is None else None
         state.selected_for = (query, partner)
+        if linked is not None and not known:  # the id itself is not shown: a link is anyone's text
+            st.warning("La fiche de ce lien n'existe pas (ou plus) dans cette base : cherchez la démarche.",
+                       icon=":material/link_off:")
         if state.selected is None and "fiche" in st.query_params:
             del st.query_params["fiche"]
     site = site_settings()

@@ -27,7 +27,8 @@ from assistant import glance
 from assistant.cardhtml import View
 from assistant.feedback import REASONS, Store
 from assistant.handout import fallback_html, handout_html, print_button
-from assistant.sheetinfo import age_days, french_date, is_stale, partner_contact, partner_label, source_label
+from assistant.sheetinfo import (age_days, french_date, is_stale, link_official_fiches, partner_contact, partner_label,
+                                 source_label)
 from assistant.site import Site
 
 __all__ = ["View", "answer_card", "candidates", "close_pair", "feedback", "no_answer"]
@@ -59,7 +60,7 @@ def rendered(view: View, markdown: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _rendered(markdown: str, titles: tuple[tuple[str, str], ...]) -> str:
-    return html.markdown(glance.link_sheets(markdown, dict(titles), sheet_link))
+    return html.markdown(link_official_fiches(glance.link_sheets(markdown, dict(titles), sheet_link)))
 
 
 def answer_card(sheet: Sheet, view: View, today: dt.date | None = None) -> None:

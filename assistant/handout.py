@@ -20,7 +20,7 @@ from indexer.sheets import Sheet
 
 from assistant.glance import blocks
 from assistant.site import Site
-from assistant.sheetinfo import french_date, plain, source_label
+from assistant.sheetinfo import french_date, name_official_fiches, plain, source_label
 
 CSS = """
 @page { size: A4; margin: 12mm 14mm; }
@@ -61,7 +61,7 @@ NO_SITE = "Revenez vers votre espace France Services : un conseiller vous accomp
 
 def _e(markdown: str) -> str:
     """One rule for every piece of sheet text: Markdown reduced to words, then HTML-escaped."""
-    return escape(plain(markdown), quote=True)
+    return escape(plain(name_official_fiches(markdown)), quote=True)
 
 
 @lru_cache(maxsize=512)  # every rerun of a card prints its page again: draw each code once

@@ -68,3 +68,21 @@ def plain(markdown: str) -> str:
 def source_label(url: str) -> str:
     """A readable name for a source link: the site and page, without the scheme."""
     return url.removeprefix("https://").removeprefix("http://").removeprefix("www.").rstrip("/")
+
+
+# A counter sheet cites a service-public.fr fiche by its id ("voir la fiche F1050"): the agent gets a link to it, the
+# citizen's handout says where that fiche is (an id alone means nothing to them).
+OFFICIAL_MENTION = re.compile(r"\b(fiche\s+)(F\d{1,6})\b(?!\])")
+NAMED = re.compile(r"\s+(?:de|sur)\s+service-public")  # the mention says where already
+OFFICIAL_URL = "https://www.service-public.fr/particuliers/vosdroits/{}"
+
+
+def link_official_fiches(markdown: str) -> str:
+    """« fiche F1050 » → « fiche [F1050](https://www.service-public.fr/particuliers/vosdroits/F1050) »."""
+    return OFFICIAL_MENTION.sub(lambda m: f"{m.group(1)}[{m.group(2)}]({OFFICIAL_URL.format(m.group(2))})", markdown)
+
+
+def name_official_fiches(text: str) -> str:
+    """« fiche F1050 » → « fiche F1050 sur service-public.fr », for the citizen."""
+    return OFFICIAL_MENTION.sub(lambda m: m.group(0) if NAMED.match(text, m.end())
+                                else f"{m.group(1)}{m.group(2)} sur service-public.fr", text)

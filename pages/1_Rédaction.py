@@ -171,7 +171,7 @@ numbers[0].metric("Fiches", len(kb.sheets))
 numbers[1].metric("À revoir (> 12 mois)", len(stale))
 numbers[2].metric("Erreurs de validation", len(kb.errors))
 numbers[3].metric("Recherches", searches)
-numbers[4].metric("Taux de réponse", f"{answered / searches:.0%}" if searches else "–")
+numbers[4].metric("Taux de réponse", f"{round(100 * answered / searches)}\u00a0%" if searches else "–")
 
 titles_on_disk = {s.id: s.title for s in kb.sheets} | titles
 work = editorial.worklist(negative, weak, store.handled(), titles_on_disk, REASONS)

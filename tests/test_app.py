@@ -553,3 +553,23 @@ def test_warming_prepares_every_sheets_card_and_changes_none(tmp_path, kb):
     hits = card._rendered.cache_info().hits
     assert [(card.main_html(s, asked), card.essentials_html(s, asked)) for s in sheets] == cold
     assert card._rendered.cache_info().hits > hits  # the warmed HTML served the cards
+
+
+def test_an_official_fiche_cited_by_its_id_is_a_link_on_the_card():
+    from assistant.card import _rendered
+
+    shown = _rendered("- Contre-visite : délai plus court (voir la fiche F1050).", ())
+    assert ('voir la fiche <a href="https://www.service-public.fr/particuliers/vosdroits/F1050" target="_blank" '
+            'rel="noopener noreferrer">F1050</a>') in shown
+    linked = _rendered("[fiche F12](https://example.org/page)", ())  # a mention that is a link already stays one
+    assert linked.count("<a ") == 1 and 'href="https://example.org/page"' in linked and "vosdroits" not in linked
+
+
+def test_a_link_to_a_sheet_that_does_not_exist_says_so(db):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["fiche"] = "[piege](https://exemple.invalid)"
+    at.run()
+    assert not at.exception, at.exception
+    assert [w.value for w in at.warning] == [
+        "La fiche de ce lien n'existe pas (ou plus) dans cette base : cherchez la démarche."]  # the id is not echoed
+    assert "fiche" not in at.query_params

@@ -173,3 +173,12 @@ def test_summary_and_blocks():
     assert lines == ["Intro :", "un"] and rest == 2
     assert glance.blocks("- deux\n  suite") == [("item", "deux suite")]
     assert glance.shorten("un deux trois quatre", 12) == "un deux …"
+
+
+def test_an_official_fiche_cited_by_its_id_says_where_it_is():
+    text = (TEST_KB / "ants" / "ants-carte-grise-occasion.md").read_text(encoding="utf-8").replace(
+        "## Délais\n", "## Délais\n- Contre-visite : délai plus court (voir la fiche F1050).\n"
+        "- Autre cas : sur la fiche F2686 de service-public.fr.\n", 1)
+    page = handout_html(sheet_from(text, "kb/ants/ants-carte-grise-occasion.md"), "ANTS", TODAY)
+    assert "(voir la fiche F1050 sur service-public.fr)" in page  # the id alone means nothing to the citizen
+    assert "sur la fiche F2686 de service-public.fr." in page  # said already: unchanged
