@@ -367,7 +367,7 @@ def test_editors_page_renders(db):
     assert at.title[0].value == "Rédaction des fiches"
     assert [m.label for m in at.metric] == ["Fiches", "À revoir (> 12 mois)", "Erreurs de validation", "Recherches",
                                            "Taux de réponse"]
-    assert [m.value for m in at.metric] == ["3", "0", "0", "2", "50%"]
+    assert [m.value for m in at.metric] == ["3", "0", "0", "2", "50\u00a0%"]  # French style: a space before %
     sheets, weak, negative = (at.dataframe[i].value for i in range(3))
     assert list(sheets["Fiche"]) == ["ants-carte-grise-occasion", "caf-aide-logement", "cpam-carte-vitale"]
     assert list(sheets["Index"]) == ["à jour"] * 3
