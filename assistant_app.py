@@ -55,12 +55,12 @@ def _mask_box() -> None:
 # The box is not bound to the address by Streamlit: a bound box writes what was typed into the address, and so into
 # the counter PC's browser history, before the page can mask it. The page keeps them in step itself.
 def request_from_address() -> None:
-    """A link (`?q=…`), a reload or Back changed the address: the box takes its request, personal data masked."""
+    """At a session's first run (a link `?q=…`, a reload; Back and Forward reload the page, see `assistant.chrome`),
+    the box takes the address's request, personal data masked. Later runs leave the box to the agent."""
     state = st.session_state
-    linked = st.query_params.get("q", "")
-    if linked != state.get("address_q"):
-        state.q = privacy.mask(linked)
-        state.address_q = linked
+    if "address_q" not in state:
+        state.q = privacy.mask(st.query_params.get("q", ""))
+        state.address_q = None
 
 
 def address_from_request(query: str) -> None:
