@@ -48,8 +48,9 @@ def _mask_box() -> None:
     the number, and the address (`address_from_request`) never receives it."""
     state = st.session_state
     typed = state.get("q") or ""
-    if privacy.mask(typed) != typed:
-        state.q = privacy.mask(typed)
+    masked = privacy.mask(typed)
+    if masked != typed:
+        state.q = masked
 
 
 # The box is not bound to the address by Streamlit: a bound box writes what was typed into the address, and so into
@@ -58,20 +59,18 @@ def request_from_address() -> None:
     """At a session's first run (a link `?q=…`, a reload; Back and Forward reload the page, see `assistant.chrome`),
     the box takes the address's request, personal data masked. Later runs leave the box to the agent."""
     state = st.session_state
-    if "address_q" not in state:
+    if not state.get("address_read"):
         state.q = privacy.mask(st.query_params.get("q", ""))
-        state.address_q = None
+        state.address_read = True
 
 
 def address_from_request(query: str) -> None:
     """The address carries the request as the box holds it (masked), for reload, Back and links."""
-    state = st.session_state
     if query != st.query_params.get("q", ""):
         if query:
             st.query_params["q"] = query
         else:
             del st.query_params["q"]
-    state.address_q = query
 
 
 def recent_searches(where) -> None:

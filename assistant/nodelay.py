@@ -2,9 +2,9 @@
 
 Streamlit binds its listening socket itself, with a protocol number of 0, and asyncio sets TCP_NODELAY only on
 sockets whose protocol says TCP: the server's connections keep Nagle's algorithm. A rerun sends a dozen small
-messages; after the first, each waits for the browser's acknowledgement, which the browser delays (40 ms on
-Linux, up to 200 ms on Windows). Measured with the load tool's sessions on an empty page (`tools/load.py`'s
-protocol): 52 ms from Enter to the end of the page, 7–10 ms with TCP_NODELAY.
+messages; after the first, each waits for the browser's acknowledgement, which the browser delays (about 40 ms
+on Linux). One agent's Enter → card, `python tools/load.py --replicas 1 --sessions 1 --pace 0` before and after:
+see the README, Many agents on one server.
 
 `no_delay()` sets the option on every TCP socket the process holds: the listening socket (the connections it
 accepts afterwards inherit the option on Linux) and the connections already open. The app calls it at the first

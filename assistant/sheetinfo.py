@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from indexer.fiches_rank import FICHE_URL
 from indexer.sheets import STALE_DAYS
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -74,12 +75,11 @@ def source_label(url: str) -> str:
 # citizen's handout says where that fiche is (an id alone means nothing to them).
 OFFICIAL_MENTION = re.compile(r"\b(fiche\s+)(F\d{1,6})\b(?!\])")
 NAMED = re.compile(r"\s+(?:de|sur)\s+service-public")  # the mention says where already
-OFFICIAL_URL = "https://www.service-public.fr/particuliers/vosdroits/{}"
 
 
 def link_official_fiches(markdown: str) -> str:
     """« fiche F1050 » → « fiche [F1050](https://www.service-public.fr/particuliers/vosdroits/F1050) »."""
-    return OFFICIAL_MENTION.sub(lambda m: f"{m.group(1)}[{m.group(2)}]({OFFICIAL_URL.format(m.group(2))})", markdown)
+    return OFFICIAL_MENTION.sub(lambda m: f"{m.group(1)}[{m.group(2)}]({FICHE_URL.format(m.group(2))})", markdown)
 
 
 def name_official_fiches(text: str) -> str:

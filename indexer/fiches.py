@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from indexer.fiches_rank import FICHE_URL
 from indexer.sheets import Section, Sheet
 
 PARTNER = "service-public"
@@ -70,7 +71,7 @@ def parse_fiche(data: bytes | str, name: str) -> Sheet:
         raise FicheError("date de mise à jour (dc:date « modified AAAA-MM-JJ ») absente ou invalide")
     url = (root.get("spUrl") or "").strip()
     if not url.startswith("https://"):
-        url = f"https://www.service-public.fr/particuliers/vosdroits/{fid}"
+        url = FICHE_URL.format(fid)
 
     description = _text(_child(root, "dc:description"))
     sections: dict[str, Section] = {}

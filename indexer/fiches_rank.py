@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 FICHES_TIER = "fiches"  # sub-folder of a build holding the official fiches' own index (same layout as a build)
 FICHE_ID = re.compile(r"/vosdroits/(F\d{1,6})(?:[/?#]|$)")
+FICHE_URL = "https://www.service-public.fr/particuliers/vosdroits/{}"  # a fiche's page, from its id
 
 
 @dataclass(frozen=True)
