@@ -4,17 +4,18 @@
   the official fiche its `sources` cite that is closest to the query comes next, then the other sheets, the sheet's
   other cited fiches and the other fiches.
 - Otherwise, when the best fiche is confident by a margin over the best counter sheet (its confidence reaches the
-  fiche threshold plus a multiple of the sheet's own confidence), the dense ranking agrees (hybrid: it puts the
-  fiche among its first three) and the query does not name the best counter sheet (its title or a keyword in full): the fiche is the
-  answer, with the best counter sheet second.
+  fiche threshold plus a multiple of the sheet's own confidence), the dense signal agrees (hybrid: it puts the
+  fiche among its first three, and the query is closer to the fiche's passage than to the best sheet's), no other
+  counter sheet than the best cites that fiche (it would be a procedure the sheets know and ranked lower) and the
+  query does not name the best counter sheet (its title or a keyword in full): the fiche is the answer, with the
+  best counter sheet second.
 - Otherwise there is no answer; suggestions alternate, a counter sheet first: sheet, fiche, sheet, fiche…
 
 Adding the fiches never changes which counter sheet answers, nor whether one does, nor the order of the counter
 sheets among the results (tests/test_fiches_policy.py): the counter sheets' hit@1 cannot drop through an answering
 sheet. It can drop when the right sheet is first but not confident and a fiche answers: the margin makes that
 rarer, the more plausible the sheet, and the dense agreement rarer still. No fiche overrules an answering sheet (a
-long situation shares many words with some long fiche). A query
-that names a sheet asks about it even when that sheet is not confident ("il a sa carte de séjour depuis dix mois,
+long situation shares many words with some long fiche). A query that names a sheet asks about it even when that sheet is not confident ("il a sa carte de séjour depuis dix mois,
 pourra-t-il encore conduire avec son permis tunisien ?" is about the foreign licence sheet, not a residence permit
 fiche): then no fiche answers either, and the sheet stays first.
 """
@@ -34,30 +35,46 @@ FICHE_URL = "https://www.service-public.fr/particuliers/vosdroits/{}"  # a fiche
 class FicheRule:
     """When the best official fiche answers, no counter sheet answering: its confidence (the sheets' decision model
     over the fiche tier's features, the known-gap signal left out) reaches `threshold` plus `margin` times the best
-    counter sheet's confidence, and, with `dense_top`, the dense ranking puts it among its first `dense_top` fiches.
+    counter sheet's confidence, and the evidence agrees (`agrees`):
 
-    The dense agreement keeps out a fiche that the words of a long situation put first (a lawyer, a landlord, an
-    illness told on the way) while the passage of the fiche is not what the whole query is closest to: on the tuning
-    sets in hybrid, of the best fiches at 0.45 or more, the dense ranking puts among its first three 93 of the 96
-    right ones, 8 of the 17 wrong ones (in scope, no sheet answering) and 14 of the 24 wrong ones first over a right
-    counter sheet (tools/fiches_tune.py)."""
+    - `dense_top`: the dense ranking puts it among its first `dense_top` fiches. This keeps out a fiche that the words
+      of a long situation put first (a lawyer, a landlord, an illness told on the way) while the passage of the fiche
+      is not what the whole query is closest to: on the tuning sets in hybrid, of the best fiches at 0.45 or more,
+      the dense ranking puts among its first three 93 of the 96 right ones, 8 of the 17 wrong ones (in scope, no
+      sheet answering) and 14 of the 24 wrong ones first over a right counter sheet (tools/fiches_tune.py).
+    - `dense_lead`: the query is closer to the fiche's passage than to the best counter sheet's, by at least this
+      cosine (both tiers embed one passage per document with the same model). A right fiche answers a question the
+      sheets do not cover, so its passage is clearly the closer one; a wrong fiche that takes the first place from
+      the right sheet is about as close as that sheet.
+    - `sources_of_others`: whether a fiche that a counter sheet other than the best one cites may answer. Such a
+      fiche is a source of a procedure the sheets know, and their ranking put another sheet first."""
 
     threshold: float
     margin: float = 1.0
     dense_top: int = 0  # 0: no agreement asked (lexical: there is no dense ranking; dense: it is the only one)
+    dense_lead: float | None = None  # None: not asked
+    sources_of_others: bool = True
 
-    def agrees(self, dense_above: float | None) -> bool:
-        """`dense_above`: how many fiches the dense ranking puts above the best one (None: not measured)."""
-        return self.dense_top == 0 or (dense_above is not None and dense_above < self.dense_top)
+    def agrees(self, dense_above: float | None, dense_lead: float | None = None,
+               source_of_another: bool = False) -> bool:
+        """`dense_above`: how many fiches the dense ranking puts above the best one (None: not measured);
+        `dense_lead`: the best fiche's cosine minus the best sheet's (None: no query vector, or no sheet to compare
+        with); `source_of_another`: a counter sheet other than the best cites the fiche."""
+        return ((self.dense_top == 0 or (dense_above is not None and dense_above < self.dense_top))
+                and (self.dense_lead is None or dense_lead is None or dense_lead >= self.dense_lead)
+                and (self.sources_of_others or not source_of_another))
 
 
 # Refitted with the fiches imported by tools/fiches_tune.py on the tuning sets (tests/eval/dev.jsonl, dev_extra,
 # fiches_dev, fiches_dev_oos, dev_stories), multilingual-e5-small with one dense passage per fiche and score fusion:
 # the best net of fiche answers (right minus wrong minus answers to questions of no expected answer) minus the
 # exposure (wrong fiches that would take the first place from a right counter sheet that is not confident), with
-# no counter-sheet loss, from 0.45 up; with the sheets' decision of `indexer.tuning` (hybrid 0.23). Dense alone was
-# not refitted.
-FICHE_RULES = {"hybrid": FicheRule(0.45, 2.0, 3), "lexical": FicheRule(0.6, 1.0), "dense": FicheRule(0.75, 1.0)}
+# no counter-sheet loss, from 0.45 up; with the sheets' decision of `indexer.tuning` (hybrid 0.23). Keeping the
+# sources of other sheets out removes one wrong fiche answer in hybrid and one answer to a question of no expected
+# answer in lexical; the dense lead of 0 changes nothing on the tuning sets (a tie, taken as the stricter rule).
+# Dense alone was not refitted.
+FICHE_RULES = {"hybrid": FicheRule(0.45, 2.0, 3, 0.0, False), "lexical": FicheRule(0.6, 1.0, 0, None, False),
+               "dense": FicheRule(0.75, 1.0)}
 
 
 def cited_fiches(sources: list[str]) -> list[str]:

@@ -112,6 +112,11 @@ class Ranker:
         # title and keyword stems that no negation negates: the head as a query without negation reads it
         self.affirmed_head = {sid: set().union(*(affirmed_tokens(t) for t in [sheet.title, *sheet.keywords]))
                               for sid, sheet in index.sheets.items()}
+        # the counter sheets that cite each official fiche in their sources (the fiches' answer decision reads it)
+        self.citers: dict[str, set[str]] = {}
+        for sid, sheet in index.sheets.items():
+            for fid in cited_fiches(sheet.sources):
+                self.citers.setdefault(fid, set()).add(sid)
         self.chunk_sheet = [c["sheet"] for c in index.chunks]
         self.sheet_chunks: dict[str, list[int]] = {}
         for i, sid in enumerate(self.chunk_sheet):
@@ -324,9 +329,10 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
         fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
                                                                  partner)
         rule = FICHE_RULES[mode] if fiche_rule is None else fiche_rule
+        lead, elsewhere = fiche_evidence(ranker, hits, features, fiche_hits, fiche_features, vector is not None)
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
                            rule.threshold, lambda sid: _cited(ranker, sid), top, bool(features.get("named")),
-                           rule.margin, rule.agrees(fiche_features.get("dense_above")))
+                           rule.margin, rule.agrees(fiche_features.get("dense_above"), lead, elsewhere))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""
@@ -335,6 +341,17 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
                "total": done - started}
     return Result(query, answer, hits, confidence, mode, ranker.index.build_id, analysis, timings, analysis.off_topic,
                   kind, truncated)
+
+
+def fiche_evidence(ranker: Ranker, hits: list[Hit], features: dict, fiche_hits: list[Hit], fiche_features: dict,
+                   embedded: bool) -> tuple[float | None, bool]:
+    """What `FicheRule.agrees` reads besides the dense rank: the best fiche's cosine minus the best sheet's (None
+    without a query vector or a sheet), and whether a counter sheet other than the best one cites that fiche."""
+    if not fiche_hits:
+        return None, False
+    lead = fiche_features["cosine"] - features["cosine"] if embedded and hits else None
+    citers = ranker.citers.get(fiche_hits[0].id, set())
+    return lead, bool(citers) and not (hits and hits[0].id in citers)
 
 
 def _cited(ranker: Ranker, sheet_id: str) -> list[Hit]:

@@ -159,3 +159,53 @@ def test_the_tuning_choice_never_takes_a_rule_that_costs_a_counter_sheet():
     assert choose(table) == FicheRule(0.6, 1.0, 2)  # net minus exposure, then the higher threshold
     table[FicheRule(0.6, 1.0, 2)]["changed"] = 1
     assert choose(table) == FicheRule(0.45, 1.0, 2)
+
+
+def test_the_dense_lead_and_the_sources_of_other_sheets_in_a_rule():
+    lead = FicheRule(0.5, 1.0, 0, 0.0)
+    assert lead.agrees(None, 0.0) and lead.agrees(None, 0.2) and not lead.agrees(None, -0.01)
+    assert lead.agrees(None, None)  # no sheet to compare with, or no query vector
+    assert FicheRule(0.5).agrees(None, -0.5, True)  # neither asked
+    kept_out = FicheRule(0.5, 1.0, 0, None, False)
+    assert kept_out.agrees(None, None, False) and not kept_out.agrees(None, None, True)
+    both = FicheRule(0.45, 2.0, 3, 0.0, False)
+    assert both.agrees(2, 0.01) and not both.agrees(3, 0.01) and not both.agrees(0, -0.01)
+    assert not both.agrees(0, 0.3, True)
+
+
+def test_the_evidence_of_a_fiche_answer_from_both_tiers(imported):
+    from indexer.search import fiche_evidence
+
+    ranker = Searcher(imported).refresh()
+    assert ranker.citers["F12006"] == {"caf-aide-logement"} and ranker.citers["F1050"] == {"ants-carte-grise-occasion"}
+    fiche = [H("F12006")]
+    lead, elsewhere = fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.8}, fiche, {"cosine": 0.85}, True)
+    assert lead == pytest.approx(0.05) and not elsewhere  # cited by the best sheet itself
+    assert fiche_evidence(ranker, [H("ants-carte-grise-occasion"), H("caf-aide-logement")], {"cosine": 0.8}, fiche,
+                          {"cosine": 0.7}, True) == (pytest.approx(-0.1), True)  # another sheet's source
+    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.0}, fiche, {"cosine": 0.0}, False) == (None,
+                                                                                                               False)
+    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.3}, [H("F99001")], {"cosine": 0.4}, True)[1] is False
+    assert fiche_evidence(ranker, [], {}, fiche, {"cosine": 0.4}, True) == (None, True)  # no sheet: cited elsewhere
+    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.5}, [], {}, True) == (None, False)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical"])
+def test_a_rule_that_keeps_out_the_sources_of_other_sheets_answers_a_subset(imported, mode):
+    searcher = Searcher(imported)
+    ranker, embedder = searcher.refresh(), searcher.embedder
+    open_rule, closed_rule = FicheRule(0.0, 0.0, 0, None, True), FicheRule(0.0, 0.0, 0, None, False)
+    mixed = "voiture occasion APL étranger carte de séjour"  # the car sheet first, the housing sheet's source first
+    kept_out = []
+    for query in QUERIES + [mixed]:
+        loose = run_query(ranker, embedder, query, 5, mode=mode, fiche_rule=open_rule)
+        strict = run_query(ranker, embedder, query, 5, mode=mode, fiche_rule=closed_rule)
+        if strict.answer_kind == "fiche":
+            assert (loose.answer, loose.answer_kind) == (strict.answer, "fiche")
+        if loose.answer_kind == "fiche" and strict.answer_kind != "fiche":
+            citers = ranker.citers.get(loose.answer, set())
+            assert citers and strict.results[0].id not in citers
+            assert [h.id for h in strict.results[:2]] == [strict.results[0].id, loose.answer]  # still in view
+            kept_out.append(query)
+    if mode == "hybrid":
+        assert kept_out == [mixed]

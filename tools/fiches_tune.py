@@ -1,12 +1,14 @@
 """Choose the official fiches' answer decision with the fiches imported (never on a held-out set).
 
     python tools/fiches_tune.py tests/eval/dev.jsonl tests/eval/dev_extra.jsonl tests/eval/fiches_dev.jsonl \
-        tests/eval/fiches_dev_oos.jsonl tests/eval/dev_stories.jsonl [--index index] [--mode hybrid] [--show 0.45,1,2]
+        tests/eval/fiches_dev_oos.jsonl tests/eval/dev_stories.jsonl [--index index] [--mode hybrid] \
+        [--show 0.45,2,3,0,no]
 
 A query found in several files keeps the last file's expectation: fiches_dev_oos.jsonl gives the official fiche
 that answers the counter sheets' out-of-scope questions of dev and dev_extra (or none).
 Each query is embedded and ranked once in both tiers; then every rule of the grid (`FicheRule`: threshold, margin
-over the best sheet's confidence, dense agreement) is replayed through the policy (indexer/fiches_rank.py `combine`)
+over the best sheet's confidence, dense rank, dense lead over the best sheet, whether the sources of other sheets may
+answer) is replayed through the policy (indexer/fiches_rank.py `combine`)
 and compared with the counter sheets alone. Per rule: questions whose counter-sheet answer (or its absence) changed
 and counter-sheet questions whose expected sheet was first without the fiches and no longer is (both must stay 0),
 in-scope questions answered by a wrong fiche, questions answered by an expected fiche, questions of no expected
@@ -18,7 +20,7 @@ counter sheet when that sheet is first but not confident. For each question whos
 best fiche is neither expected nor cited by that sheet and whose query does not name the sheet, it counts whether the
 rule lets the fiche answer with the sheet's confidence at 1/6, 1/2 and 5/6 of the sheets' threshold (the mean).
 The rule chosen has the best net minus exposure with no change and no loss (ties: higher threshold, larger margin,
-stricter agreement), thresholds from 0.45 up: fiches_dev_oos.jsonl labels the questions whose best fiche reaches
+stricter agreement: `ranked`), thresholds from 0.45 up: fiches_dev_oos.jsonl labels the questions whose best fiche reaches
 0.45 in hybrid or lexical. A leave-one-set-out check prints, for each tuning file, the rule chosen without it and
 what that rule does on it.
 """
@@ -33,11 +35,12 @@ from pathlib import Path
 from indexer.evaluate import load_queries
 from indexer.fiches_rank import FICHE_RULES, FicheRule, combine
 from indexer.language import is_foreign
-from indexer.search import MAX_DENSE_WORDS, Searcher, _cited
+from indexer.search import MAX_DENSE_WORDS, Searcher, _cited, fiche_evidence
 
 THRESHOLDS = [0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85]
 MARGINS = [1.0, 2.0, 3.0, 4.0, 6.0]
 DENSE_TOPS = [0, 1, 2, 3]  # hybrid only: lexical has no dense ranking
+DENSE_LEADS = [None, 0.0, 0.01, 0.02]  # hybrid only: how much closer the fiche's passage must be than the sheet's
 LEVELS = (1 / 6, 1 / 2, 5 / 6)  # the unconfident sheet's confidence, as fractions of the sheets' threshold
 COUNTS = ("changed", "losses", "wrong", "right", "unexpected", "net", "exposure", "hit1")
 
@@ -54,6 +57,8 @@ class Row:
     fiches: list
     fiche_confidence: float
     dense_above: float | None
+    dense_lead: float | None
+    source_of_another: bool
     cited: list
     foreign: bool
 
@@ -71,8 +76,9 @@ def collect(searcher: Searcher, files: list[str], mode: str) -> tuple[list[Row],
         vector = searcher.embedder.encode_query(dense) if mode != "lexical" and dense else None
         sheets, confidence, features = ranker.rank(analysis, vector, mode, 10)
         fiches, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(q.query), vector, mode, 10)
+        lead, elsewhere = fiche_evidence(ranker, sheets, features, fiches, fiche_features, vector is not None)
         rows.append(Row(name, q.query, list(q.expected), sheets, confidence, bool(features.get("named")), fiches,
-                        fiche_confidence, fiche_features.get("dense_above"),
+                        fiche_confidence, fiche_features.get("dense_above"), lead, elsewhere,
                         _cited(ranker, sheets[0].id) if sheets else [], is_foreign(q.query, ranker.french_words)))
     return rows, ranker.tuning.threshold(mode)
 
@@ -81,7 +87,8 @@ def decide(row: Row, rule: FicheRule, sheet_threshold: float, sheet_confidence: 
     """The policy's decision for a row (the same call as `run_query`); another sheet confidence for the exposure."""
     decision = combine(row.sheets, row.sheet_confidence if sheet_confidence is None else sheet_confidence,
                        sheet_threshold, row.fiches, row.fiche_confidence, rule.threshold, lambda sid: row.cited, 10,
-                       row.sheet_named, rule.margin, rule.agrees(row.dense_above))
+                       row.sheet_named, rule.margin,
+                       rule.agrees(row.dense_above, row.dense_lead, row.source_of_another))
     if decision.answer and row.foreign:
         return None, "", decision.results
     return decision.answer, decision.tier, decision.results
@@ -141,16 +148,24 @@ def agreement(rows: list[Row], sheet_threshold: float, threshold: float, top: in
 
 
 def grid(mode: str) -> list[FicheRule]:
-    tops = DENSE_TOPS if mode == "hybrid" else [0]
-    return [FicheRule(t, m, d) for t, m, d in itertools.product(THRESHOLDS, MARGINS, tops)]
+    tops, leads = (DENSE_TOPS, DENSE_LEADS) if mode == "hybrid" else ([0], [None])
+    return [FicheRule(t, m, d, lead, others)
+            for t, m, d, lead, others in itertools.product(THRESHOLDS, MARGINS, tops, leads, (True, False))]
+
+
+def ranked(table: dict[FicheRule, dict]) -> list[FicheRule]:
+    """The rules with no change and no loss, best first: net minus exposure; ties: higher threshold, larger margin,
+    stricter agreement (1 before 2 before 3, none last; a larger lead, none last; the sources of other sheets kept
+    out)."""
+    allowed = [r for r, c in table.items() if not c["changed"] and not c["losses"]]
+    return sorted(allowed, reverse=True, key=lambda r: (round(table[r]["net"] - table[r]["exposure"], 9), r.threshold,
+                                                        r.margin, -(r.dense_top or 99),
+                                                        -1 if r.dense_lead is None else r.dense_lead,
+                                                        not r.sources_of_others))
 
 
 def choose(table: dict[FicheRule, dict]) -> FicheRule:
-    """Best net minus exposure with no change and no loss; ties: higher threshold, larger margin, stricter
-    agreement (1 before 2 before 3, none last)."""
-    allowed = [r for r, c in table.items() if not c["changed"] and not c["losses"]]
-    return max(allowed, key=lambda r: (round(table[r]["net"] - table[r]["exposure"], 9), r.threshold, r.margin,
-                                       -(r.dense_top or 99)))
+    return ranked(table)[0]
 
 
 def main() -> None:
@@ -158,19 +173,24 @@ def main() -> None:
     parser.add_argument("files", nargs="+")
     parser.add_argument("--index", default="index")
     parser.add_argument("--mode", default="hybrid", choices=("hybrid", "lexical", "dense"))
-    parser.add_argument("--show", help="list the answers, losses and exposures of one rule: THRESHOLD,MARGIN,TOP")
+    parser.add_argument("--top", type=int, default=25, help="rules printed")
+    parser.add_argument("--show", help="list the answers, losses and exposures of one rule: "
+                                       "THRESHOLD,MARGIN,TOP[,LEAD[,no]] (no: the sources of other sheets kept out)")
     args = parser.parse_args()
     searcher = Searcher(args.index, many_queries=True)
     rows, sheet_threshold = collect(searcher, args.files, args.mode)
     rules = grid(args.mode)
     table = {rule: replay(rows, rule, sheet_threshold) for rule in rules}
-    print("| threshold | margin | dense top | sheet answers changed | sheet losses | wrong fiche answers (in scope) "
+    print(f"{len(table)} rules; the {args.top} best by the choice's order (no sheet answer changed, no sheet loss):")
+    print("| threshold | margin | dense top | dense lead | sources of other sheets | wrong fiche answers (in scope) "
           "| right fiche answers | fiche answers, no expected answer | net | exposure | hit@1 (in scope) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for rule, c in table.items():
-        print(f"| {rule.threshold:g} | {rule.margin:g} | {rule.dense_top or '-'} | {c['changed']:g} | {c['losses']:g} "
-              f"| {c['wrong']:g} | {c['right']:g} | {c['unexpected']:g} | {c['net']:g} | {c['exposure']:.2f} "
-              f"| {c['hit1']:.4f} |")
+    for rule in ranked(table)[:args.top]:
+        c = table[rule]
+        print(f"| {rule.threshold:g} | {rule.margin:g} | {rule.dense_top or '-'} | "
+              f"{'-' if rule.dense_lead is None else f'{rule.dense_lead:g}'} | "
+              f"{'yes' if rule.sources_of_others else 'no'} | {c['wrong']:g} | {c['right']:g} | {c['unexpected']:g} "
+              f"| {c['net']:g} | {c['exposure']:.2f} | {c['hit1']:.4f} |")
     chosen, current = choose(table), FICHE_RULES[args.mode]
     for label, rule in (("chosen", chosen), ("FICHE_RULES", current)):
         c = table.get(rule) or replay(rows, rule, sheet_threshold)
@@ -191,8 +211,10 @@ def main() -> None:
               f"{c['right']:g}, wrong {c['wrong']:g}, no expected answer {c['unexpected']:g}, losses {c['losses']:g}")
     print("  leave-one-set-out total: " + ", ".join(f"{k} {v:g}" for k, v in total.items()))
     if args.show:
-        threshold, margin, top = (float(x) for x in args.show.split(","))
-        replay(rows, FicheRule(threshold, margin, int(top)), sheet_threshold, show=True)
+        parts = args.show.split(",") + ["", ""]
+        rule = FicheRule(float(parts[0]), float(parts[1]), int(parts[2]), float(parts[3]) if parts[3] else None,
+                         parts[4] != "no")
+        replay(rows, rule, sheet_threshold, show=True)
 
 
 if __name__ == "__main__":
