@@ -3,12 +3,14 @@
 Pure. A query and an expression are compared through `match_keys`: a multi-word expression matches when its content
 words, stemmed, all appear in the query close together, in any order (stopwords ignored, one other word allowed
 between them): "procuration de vote" matches "faire une procuration pour le vote" and "voter par procuration", not a
-query that says "procuration" and, much later, "vote". A one-word expression must be typed as such (plural allowed):
+query that says "procuration" and, much later, "vote", nor one whose words end a sentence and begin the next ("…reprendre
+son travail. Son médecin…" is not "médecine du travail"). A one-word expression must be typed as such (plural allowed):
 stems of short words collide ("visa" and "je vis", "vae" and "il va").
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ from indexer.negation import without_missing
 from indexer.text import content_words, tokens
 
 SLACK = 1  # other words allowed among an expression's words
+SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n+")  # not the dots of an address ("autoentrepreneur.urssaf.fr")
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Matcher:
 
     def match(self, text: str) -> OffTopic | None:
         """The first topic (in file order) one of whose expressions occurs in `text`."""
-        keys = match_keys(without_missing(text))  # "sans titre de séjour" is not about getting one
-        found = [n for k in set(keys) for n, expression in self.by_key.get(k, ()) if contains(keys, expression)]
+        found = [n for sentence in SENTENCE_END.split(text)
+                 for keys in [match_keys(without_missing(sentence))]  # "sans titre de séjour" is not about getting one
+                 for k in set(keys) for n, expression in self.by_key.get(k, ()) if contains(keys, expression)]
         return self.topics[min(found)] if found else None

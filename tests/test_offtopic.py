@@ -26,6 +26,11 @@ def test_expression_matches_its_words_close_together_ignoring_small_words_and_ac
     assert about("procuration urgente pour le vote") is VOTE  # one word between
     assert about("procuration pour le courrier") is None
     assert about("procuration pour le courrier des voisins, puis le vote") is None  # too far apart
+    assert about("J'ai perdu ma procuration. Le vote est dimanche") is None  # one sentence ends, another begins
+    assert about("Il a perdu sa procuration ; vote dimanche ?") is None
+    assert about("Une procuration de vote ? Oui.") is VOTE and about("procuration\nvote") is None
+    assert Matcher([compile_topic("Urssaf", "Urssaf", ["autoentrepreneur.urssaf.fr"])]).match(
+        "sur autoentrepreneur.urssaf.fr hier") is not None  # the dots of an address end no sentence
 
 
 def test_a_one_word_expression_must_be_typed_as_such():
