@@ -25,7 +25,7 @@ RECENT = 8  # searches remembered for this session (never stored: the session en
 
 
 def search_bar(partners: dict[str, dict]):
-    request_from_address()
+    request_from_address(partners)
     with st.container(key="searchbar", horizontal=True, vertical_alignment="center", gap="small"):
         st.title("Quelle démarche ?", anchor=False, width="content")
         query = st.text_input(card.SEARCH_LABEL, key="q", type="search", label_visibility="collapsed",
@@ -35,11 +35,11 @@ def search_bar(partners: dict[str, dict]):
         names = sorted(partners, key=lambda p: partner_label(partners, p).lower())
         partner = st.selectbox(
             "Filtrer par partenaire", [None, *names], key="partenaire", label_visibility="collapsed",
-            bind="query-params", placeholder="Tous les partenaires", width=260,
+            placeholder="Tous les partenaires", width=260,
             format_func=lambda p: "Tous les partenaires" if p is None else f"Partenaire : {partner_label(partners, p)}")
         past = st.popover("Récentes", icon=":material/history:", width="content",
                           help="Les recherches de cette session")
-    address_from_request(query or "")
+    address_from_request(query or "", partner)
     return (query or "").strip(), partner, past
 
 
@@ -53,24 +53,30 @@ def _mask_box() -> None:
         state.q = masked
 
 
-# The box is not bound to the address by Streamlit: a bound box writes what was typed into the address, and so into
-# the counter PC's browser history, before the page can mask it. The page keeps them in step itself.
-def request_from_address() -> None:
-    """At a session's first run (a link `?q=…`, a reload; Back and Forward reload the page, see `assistant.chrome`),
-    the box takes the address's request, personal data masked. Later runs leave the box to the agent."""
+# The box and the filter are not bound to the address by Streamlit: a bound box writes what was typed into the
+# address, and so into the counter PC's browser history, before the page can mask it; a bound filter writes its
+# label ("Partenaire : MSA"). The page keeps them in step itself: `?q=carte+grise&partenaire=msa`.
+def request_from_address(partners: dict[str, dict]) -> None:
+    """At a session's first run (a link, a reload; Back and Forward reload the page, see `assistant.chrome`), the box
+    takes the address's request, personal data masked, and the filter its partner (an unknown one is ignored). Later
+    runs leave them to the agent."""
     state = st.session_state
     if not state.get("address_read"):
         state.q = privacy.mask(st.query_params.get("q", ""))
+        partner = st.query_params.get("partenaire", "").strip().lower()
+        state.partenaire = partner if partner in partners else None
         state.address_read = True
 
 
-def address_from_request(query: str) -> None:
-    """The address carries the request as the box holds it (masked), for reload, Back and links."""
-    if query != st.query_params.get("q", ""):
-        if query:
-            st.query_params["q"] = query
-        else:
-            del st.query_params["q"]
+def address_from_request(query: str, partner: str | None) -> None:
+    """The address carries the request as the box holds it (masked) and the partner's id, for reload, Back and
+    links."""
+    for name, value in (("q", query), ("partenaire", partner or "")):
+        if value != st.query_params.get(name, ""):
+            if value:
+                st.query_params[name] = value
+            else:
+                del st.query_params[name]
 
 
 def recent_searches(where) -> None:

@@ -225,6 +225,25 @@ def test_partner_filter_says_it_is_on_and_offers_to_search_everywhere(db):
     assert "<h2>Obtenir ou remplacer sa carte Vitale" in texts(at)
 
 
+def test_the_address_carries_the_partner_by_its_id(db):
+    at = search(start(), "carte vitale perdue")
+    at.selectbox(key="partenaire").set_value("cpam").run()
+    assert at.query_params["partenaire"] == "cpam"  # not its label "Partenaire : Assurance Maladie"
+    at.button(key="everywhere").click().run()
+    assert "partenaire" not in at.query_params
+    link = AppTest.from_file(APP, default_timeout=30)
+    link.query_params["q"], link.query_params["partenaire"] = "carte vitale perdue", "CAF"
+    link.run()
+    assert not link.exception and link.selectbox(key="partenaire").value == "caf"
+    assert "**Aucune fiche pour CAF** avec cette demande — chercher partout ?" in texts(link)
+    assert link.query_params["partenaire"] == "caf"
+    unknown = AppTest.from_file(APP, default_timeout=30)
+    unknown.query_params["partenaire"] = "Partenaire : MSA"  # a link of an older version, or a partner gone
+    unknown.run()
+    assert not unknown.exception and unknown.selectbox(key="partenaire").value is None
+    assert "partenaire" not in unknown.query_params
+
+
 def test_recent_searches_of_the_session(db):
     at = search(start(), "immatriculer un véhicule")
     search(at, "carte vitale perdue")
