@@ -279,6 +279,9 @@ def feedback(store: Store, query: str, sheet_id: str, titles: dict[str, str]) ->
     given = st.session_state.setdefault("feedback_given", {})
     if given.get(key) == "sent":
         st.success("Merci : votre retour aide les rédacteurs à améliorer les fiches.", icon=":material/check_circle:")
+        if key in st.session_state.get("feedback_yes", {}):  # a Oui clicked by mistake can still become a Non
+            st.button("Corriger : la fiche ne m'a pas permis de répondre", key=f"correct-{sheet_id}", type="tertiary",
+                      icon=":material/undo:", on_click=_take_back, args=(store, query, sheet_id, key))
         return
     st.segmented_control("Cette fiche m'a permis de répondre ?", list(ANSWERS), format_func=ANSWERS.get,
                          key=f"useful-{sheet_id}", on_change=_answered, args=(store, query, sheet_id, key))
@@ -301,10 +304,20 @@ def _answered(store: Store, query: str, sheet_id: str, key: str) -> None:
     """Oui is stored at once; Non opens the form asking why."""
     answer = st.session_state.get(f"useful-{sheet_id}")
     if answer == "yes":
-        store.record_feedback(query, sheet_id, True)
+        moment = dt.datetime.now(dt.timezone.utc)
+        store.record_feedback(query, sheet_id, True, now=moment)
         st.session_state.feedback_given[key] = "sent"
+        st.session_state.setdefault("feedback_yes", {})[key] = moment
     elif answer == "no":
         st.session_state.feedback_given[key] = "open"
+
+
+def _take_back(store: Store, query: str, sheet_id: str, key: str) -> None:
+    """The Oui is withdrawn from the store and the form asking why opens, as for a Non."""
+    state = st.session_state
+    store.withdraw_feedback(query, sheet_id, state.feedback_yes.pop(key))
+    state.feedback_given[key] = "open"
+    state[f"useful-{sheet_id}"] = "no"
 
 
 def _not_useful(store: Store, query: str, sheet_id: str, key: str) -> None:

@@ -38,6 +38,7 @@ DEFAULT_TARGET = "data/assistant.sqlite"
 RETENTION_DAYS = 396  # 13 months: what the CNIL accepts for audience logs
 RETENTION_VARIABLE = "ASSISTANT_RETENTION_DAYS"
 TABLES = ("searches", "feedback")
+WITHDRAWN = "withdrawn"  # not a table: a Oui taken back, in the writer's queue of rows (`Store.withdraw_feedback`)
 
 
 class StorageError(RuntimeError):
@@ -246,11 +247,26 @@ class Store:
             return None
         return self.write_rows([("feedback", row)])[0]
 
+    def withdraw_feedback(self, query: str, sheet: str, now: dt.datetime) -> None:
+        """Take back the Oui recorded with the same query, sheet and `now` (a click the agent corrects to Non). It goes
+        through the same writer as the Oui, after it: never a deletion that runs before the row it deletes."""
+        ts, _ = stamp(now)
+        if self._writer is not None:
+            self._writer.put(WITHDRAWN, (ts, query, sheet))
+        else:
+            self.write_rows([(WITHDRAWN, (ts, query, sheet))])
+
     def write_rows(self, rows: list[tuple[str, tuple]]) -> list[int]:
-        """Mask and insert (table, row) pairs in one transaction; returns their ids. Used by the writer thread."""
+        """Mask and insert (table, row) pairs in one transaction, and carry out the withdrawals of Oui
+        (`WITHDRAWN`, (ts, query, sheet)); returns the inserted rows' ids. Used by the writer thread."""
         ids = []
         with self._transaction() as run:
             for table, row in rows:
+                if table == WITHDRAWN:
+                    ts, query, sheet = row
+                    run("DELETE FROM feedback WHERE ts = ? AND query = ? AND sheet = ? AND useful = 1 RETURNING id",
+                        (ts, mask(query.strip()), sheet))
+                    continue
                 if table == "searches":
                     ts, day, query, answer, confidence, partner = row
                     [new] = run("INSERT INTO searches (ts, day, query, answer, confidence, partner) "

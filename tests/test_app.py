@@ -305,6 +305,21 @@ def test_positive_feedback_is_stored(db):
     assert dt.datetime.fromisoformat(row["ts"]).tzinfo is not None
 
 
+def test_a_oui_clicked_by_mistake_becomes_a_non(db):
+    at = search(start(), "immatriculer un véhicule")
+    at.button_group(key="useful-ants-carte-grise-occasion").set_value("yes").run()
+    assert [r["useful"] for r in stored(db, "feedback")] == [1]
+    at.button(key="correct-ants-carte-grise-occasion").click().run()
+    assert not at.exception and not stored(db, "feedback")  # the Oui is taken back
+    assert at.button_group(key="useful-ants-carte-grise-occasion").value == "no"
+    at.radio(key="reason-ants-carte-grise-occasion").set_value("incomplete")
+    at.button(key="send-ants-carte-grise-occasion").click().run()
+    [row] = stored(db, "feedback")
+    assert (row["useful"], row["reason"]) == (0, "incomplete")
+    assert "Merci" in at.success[0].value
+    assert not [b for b in at.button if b.key == "correct-ants-carte-grise-occasion"]  # a Non is not corrected
+
+
 def test_negative_feedback_asks_a_reason_and_the_expected_sheet(db):
     at = search(start(), "carte grise pour 1 85 05 78 006 084 36")
     at.button_group(key="useful-ants-carte-grise-occasion").set_value("no").run()

@@ -297,3 +297,20 @@ def test_a_new_file_locked_by_another_process_is_waited_for_not_refused(tmp_path
     finally:
         release.join()
         other.close()
+
+
+def test_a_oui_is_taken_back_by_its_query_sheet_and_moment(store_target):
+    with Store(store_target) as store:
+        store.record_feedback("carte vitale 06 12 34 56 78", "cpam-carte-vitale", True, now=NOW)
+        store.record_feedback("carte vitale 06 12 34 56 78", "cpam-carte-vitale", True, now=NOW + dt.timedelta(seconds=1))
+        store.record_feedback("carte vitale 06 12 34 56 78", "cpam-carte-vitale", False, "incomplete", now=NOW)
+        store.withdraw_feedback("carte vitale 06 12 34 56 78", "cpam-carte-vitale", NOW)  # masked as it was stored
+        store.withdraw_feedback("apl", "caf-aide-logement", NOW)  # nothing to take back: nothing happens
+        assert sorted((r["ts"], r["useful"]) for r in store.feedback()) == [
+            (storage.stamp(NOW)[0], 0), (storage.stamp(NOW + dt.timedelta(seconds=1))[0], 1)]
+    with Store(store_target, background=True) as store:  # through the writer: after the Oui, never before
+        later = NOW + dt.timedelta(minutes=5)
+        store.record_feedback("apl", "caf-aide-logement", True, now=later)
+        store.withdraw_feedback("apl", "caf-aide-logement", later)
+        store.flush()
+        assert [r for r in store.feedback() if r["sheet"] == "caf-aide-logement"] == []
