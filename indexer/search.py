@@ -19,7 +19,7 @@ import faiss
 import numpy as np
 
 from indexer.embed import Embedder, build_spec, loads_at_once, make_embedder
-from indexer.fiches_rank import FICHE_RULES, FICHES_TIER, FicheRule, cited_fiches, combine
+from indexer.fiches_rank import FICHE_RULES, FICHES_TIER, Evidence, FicheRule, cited_fiches, combine
 from indexer.language import is_foreign
 from indexer.negation import affirmed_tokens, negates
 from indexer.offtopic import Matcher, OffTopic, compile_topic
@@ -329,10 +329,12 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
         fiche_hits, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(query), vector, mode, top,
                                                                  partner)
         rule = FICHE_RULES[mode] if fiche_rule is None else fiche_rule
-        lead, elsewhere = fiche_evidence(ranker, hits, features, fiche_hits, fiche_features, vector is not None)
+        evidence = fiche_evidence(ranker, hits, features, fiche_hits, fiche_features, vector is not None)
+        named = bool(features.get("named"))
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
-                           rule.threshold, lambda sid: _cited(ranker, sid), top, bool(features.get("named")),
-                           rule.margin, rule.agrees(fiche_features.get("dense_above"), lead, elsewhere))
+                           rule.threshold, lambda sid: _cited(ranker, sid), top, named, rule.margin,
+                           rule.agrees(evidence.dense_above, evidence.dense_lead, evidence.source_of_another),
+                           rule.overrules(evidence, named))
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""
@@ -344,14 +346,17 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
 
 
 def fiche_evidence(ranker: Ranker, hits: list[Hit], features: dict, fiche_hits: list[Hit], fiche_features: dict,
-                   embedded: bool) -> tuple[float | None, bool]:
-    """What `FicheRule.agrees` reads besides the dense rank: the best fiche's cosine minus the best sheet's (None
-    without a query vector or a sheet), and whether a counter sheet other than the best one cites that fiche."""
+                   embedded: bool) -> Evidence:
+    """What `FicheRule` reads of both tiers about the best fiche: its dense rank, its cosine minus the best sheet's
+    (None without a query vector or a sheet), which counter sheets cite it, whether the query names it."""
     if not fiche_hits:
-        return None, False
-    lead = fiche_features["cosine"] - features["cosine"] if embedded and hits else None
+        return Evidence()
     citers = ranker.citers.get(fiche_hits[0].id, set())
-    return lead, bool(citers) and not (hits and hits[0].id in citers)
+    best = hits[0].id if hits else None
+    return Evidence(dense_above=fiche_features.get("dense_above"),
+                    dense_lead=fiche_features["cosine"] - features["cosine"] if embedded and hits else None,
+                    source_of_another=bool(citers) and best not in citers, source_of_best=best in citers,
+                    fiche_named=bool(fiche_features.get("named")))
 
 
 def _cited(ranker: Ranker, sheet_id: str) -> list[Hit]:

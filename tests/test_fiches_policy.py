@@ -1,6 +1,8 @@
-"""Adding the official fiches never changes which counter sheet answers, whether one does, nor the sheets' order."""
+"""Adding the official fiches never changes the sheets' order, nor which counter sheet answers or whether one does
+but through a fiche the query names (`FicheRule.overrules`, hybrid)."""
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 import numpy as np
 
 from indexer.fiches_import import import_fiches
-from indexer.fiches_rank import FicheRule, combine
+from indexer.fiches_rank import Evidence, FicheRule, combine
 from indexer.search import MAX_DENSE_WORDS, MODES, Searcher, documents_above, run_query
 
 FIXTURES = Path(__file__).parent / "data" / "fiches"
@@ -179,15 +181,48 @@ def test_the_evidence_of_a_fiche_answer_from_both_tiers(imported):
     ranker = Searcher(imported).refresh()
     assert ranker.citers["F12006"] == {"caf-aide-logement"} and ranker.citers["F1050"] == {"ants-carte-grise-occasion"}
     fiche = [H("F12006")]
-    lead, elsewhere = fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.8}, fiche, {"cosine": 0.85}, True)
-    assert lead == pytest.approx(0.05) and not elsewhere  # cited by the best sheet itself
-    assert fiche_evidence(ranker, [H("ants-carte-grise-occasion"), H("caf-aide-logement")], {"cosine": 0.8}, fiche,
-                          {"cosine": 0.7}, True) == (pytest.approx(-0.1), True)  # another sheet's source
-    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.0}, fiche, {"cosine": 0.0}, False) == (None,
-                                                                                                               False)
-    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.3}, [H("F99001")], {"cosine": 0.4}, True)[1] is False
-    assert fiche_evidence(ranker, [], {}, fiche, {"cosine": 0.4}, True) == (None, True)  # no sheet: cited elsewhere
-    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.5}, [], {}, True) == (None, False)
+    own = fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.8}, fiche,
+                         {"cosine": 0.85, "dense_above": 0.0, "named": 1.0}, True)
+    assert own.dense_lead == pytest.approx(0.05) and own.dense_above == 0 and own.fiche_named
+    assert own.source_of_best and not own.source_of_another  # cited by the best sheet itself
+    other = fiche_evidence(ranker, [H("ants-carte-grise-occasion"), H("caf-aide-logement")], {"cosine": 0.8}, fiche,
+                           {"cosine": 0.7}, True)
+    assert other.dense_lead == pytest.approx(-0.1) and other.source_of_another and not other.source_of_best
+    assert not other.fiche_named and other.dense_above is None
+    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.0}, fiche, {"cosine": 0.0}, False).dense_lead \
+        is None  # no query vector
+    alone = fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.3}, [H("F99001")], {"cosine": 0.4}, True)
+    assert not alone.source_of_another and not alone.source_of_best  # no sheet cites it
+    nothing = fiche_evidence(ranker, [], {}, fiche, {"cosine": 0.4}, True)
+    assert nothing.dense_lead is None and nothing.source_of_another  # no sheet found: its citer is another sheet
+    assert fiche_evidence(ranker, [H("caf-aide-logement")], {"cosine": 0.5}, [], {}, True) == Evidence()
+
+
+def test_a_fiche_the_query_names_overrules_an_answering_sheet_only_with_all_the_evidence():
+    rule = FicheRule(0.45, 2.0, 3, 0.0, False, 0.03)
+    named = Evidence(dense_above=0, dense_lead=0.05, fiche_named=True)
+    assert rule.overrules(named, sheet_named=False)
+    assert not FicheRule(0.45, 2.0, 3).overrules(named, False)  # no overrule asked (lexical, dense)
+    assert not rule.overrules(named, sheet_named=True)  # the query names the sheet too
+    for weaker in (replace(named, fiche_named=False), replace(named, dense_above=1), replace(named, dense_above=None),
+                   replace(named, dense_lead=0.02), replace(named, dense_lead=None),
+                   replace(named, source_of_best=True)):  # the sheet's own source comes next to it instead
+        assert not rule.overrules(weaker, False), weaker
+
+
+@settings(max_examples=300, deadline=None)
+@given(sheets=ids.filter(bool), fiches=ids.filter(bool), top=st.integers(2, 10), confidence=st.floats(0, 1))
+def test_an_overruling_fiche_answers_with_the_best_sheet_second_and_the_sheets_in_order(sheets, fiches, top,
+                                                                                        confidence):
+    sheet_hits, fiche_hits = [H(f"s{i}") for i in sheets], [H(f"F{i}") for i in fiches]
+    decision = combine(sheet_hits, confidence, 0.3, fiche_hits, 0.0, 0.9, lambda sid: [], top,
+                       fiche_overrules=True)
+    results = [h.id for h in decision.results]
+    assert (decision.answer, decision.tier) == (fiche_hits[0].id, "fiche") and results[:2] == [fiche_hits[0].id,
+                                                                                               sheet_hits[0].id]
+    sheet_ids = {h.id for h in sheet_hits}
+    assert [r for r in results if r in sheet_ids] == [h.id for h in sheet_hits][:len([r for r in results
+                                                                                         if r in sheet_ids])]
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "lexical"])

@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.evaluate import load_queries
-from indexer.fiches_rank import FICHE_RULES, FicheRule, combine
+from indexer.fiches_rank import FICHE_RULES, Evidence, FicheRule, combine
 from indexer.language import is_foreign
 from indexer.search import MAX_DENSE_WORDS, Searcher, _cited, fiche_evidence
 
@@ -42,7 +42,8 @@ MARGINS = [1.0, 2.0, 3.0, 4.0, 6.0]
 DENSE_TOPS = [0, 1, 2, 3]  # hybrid only: lexical has no dense ranking
 DENSE_LEADS = [None, 0.0, 0.01, 0.02]  # hybrid only: how much closer the fiche's passage must be than the sheet's
 LEVELS = (1 / 6, 1 / 2, 5 / 6)  # the unconfident sheet's confidence, as fractions of the sheets' threshold
-COUNTS = ("changed", "losses", "wrong", "right", "unexpected", "net", "exposure", "hit1")
+COUNTS = ("changed", "overruled", "losses", "wrong", "right", "unexpected", "net", "exposure", "hit1")
+OVERRULE_LEADS = [None, 0.0, 0.01, 0.02, 0.03, 0.05]  # hybrid: how much closer a named fiche must be to overrule
 
 
 @dataclass
@@ -56,9 +57,7 @@ class Row:
     sheet_named: bool
     fiches: list
     fiche_confidence: float
-    dense_above: float | None
-    dense_lead: float | None
-    source_of_another: bool
+    evidence: Evidence
     cited: list
     foreign: bool
 
@@ -76,9 +75,9 @@ def collect(searcher: Searcher, files: list[str], mode: str) -> tuple[list[Row],
         vector = searcher.embedder.encode_query(dense) if mode != "lexical" and dense else None
         sheets, confidence, features = ranker.rank(analysis, vector, mode, 10)
         fiches, fiche_confidence, fiche_features = tier.rank(tier.analyzer.analyze(q.query), vector, mode, 10)
-        lead, elsewhere = fiche_evidence(ranker, sheets, features, fiches, fiche_features, vector is not None)
+        evidence = fiche_evidence(ranker, sheets, features, fiches, fiche_features, vector is not None)
         rows.append(Row(name, q.query, list(q.expected), sheets, confidence, bool(features.get("named")), fiches,
-                        fiche_confidence, fiche_features.get("dense_above"), lead, elsewhere,
+                        fiche_confidence, evidence,
                         _cited(ranker, sheets[0].id) if sheets else [], is_foreign(q.query, ranker.french_words)))
     return rows, ranker.tuning.threshold(mode)
 
@@ -88,7 +87,8 @@ def decide(row: Row, rule: FicheRule, sheet_threshold: float, sheet_confidence: 
     decision = combine(row.sheets, row.sheet_confidence if sheet_confidence is None else sheet_confidence,
                        sheet_threshold, row.fiches, row.fiche_confidence, rule.threshold, lambda sid: row.cited, 10,
                        row.sheet_named, rule.margin,
-                       rule.agrees(row.dense_above, row.dense_lead, row.source_of_another))
+                       rule.agrees(row.evidence.dense_above, row.evidence.dense_lead, row.evidence.source_of_another),
+                       rule.overrules(row.evidence, row.sheet_named))
     if decision.answer and row.foreign:
         return None, "", decision.results
     return decision.answer, decision.tier, decision.results
@@ -103,7 +103,9 @@ def replay(rows: list[Row], rule: FicheRule, sheet_threshold: float, show: bool 
         before = row.sheets[0].id if row.sheets else None
         alone = before if row.sheets and row.sheet_confidence >= sheet_threshold and not row.foreign else None
         labels = []
-        if (answer if kind == "sheet" else None) != alone:
+        if alone is not None and kind == "fiche":
+            labels.append("écartée")  # an answering sheet overruled by a fiche the query names
+        elif (answer if kind == "sheet" else None) != alone:
             labels.append("changée")
         if row.expected:
             in_scope += 1
@@ -115,8 +117,8 @@ def replay(rows: list[Row], rule: FicheRule, sheet_threshold: float, show: bool 
         elif kind == "fiche":
             labels.append("hors champ")
         for label in labels:
-            counts[{"changée": "changed", "perdue": "losses", "juste": "right", "fausse": "wrong",
-                    "hors champ": "unexpected"}[label]] += 1
+            counts[{"changée": "changed", "écartée": "overruled", "perdue": "losses", "juste": "right",
+                    "fausse": "wrong", "hors champ": "unexpected"}[label]] += 1
             if show:
                 print(f"    {label} [{row.name}] {answer or first} : {row.query}")
         if (before in row.expected and row.fiches and row.fiches[0].id not in row.expected and not row.sheet_named
@@ -137,7 +139,7 @@ def agreement(rows: list[Row], sheet_threshold: float, threshold: float, top: in
     for row in rows:
         if not row.fiches or row.fiche_confidence < threshold or (row.sheets and row.sheet_named):
             continue
-        agrees = row.dense_above is not None and row.dense_above < top
+        agrees = row.evidence.dense_above is not None and row.evidence.dense_above < top
         first, right = row.fiches[0].id, row.fiches[0].id in row.expected
         if not (row.sheets and row.sheet_confidence >= sheet_threshold) and row.expected:
             groups["right" if right else "wrong"].append(agrees)
@@ -166,6 +168,29 @@ def ranked(table: dict[FicheRule, dict]) -> list[FicheRule]:
 
 def choose(table: dict[FicheRule, dict]) -> FicheRule:
     return ranked(table)[0]
+
+
+def overrule(rows: list[Row], base: FicheRule, sheet_threshold: float) -> FicheRule:
+    """The overrule of an answering sheet by a fiche the query names (`FicheRule.overrules`), on top of the chosen
+    rule: for each dense lead, what it does; chosen: the best net with no sheet answer otherwise changed and no
+    loss; ties: no overrule, then the larger lead. Every overrule of the chosen lead is listed."""
+    table = {lead: replay(rows, replace(base, overrule_lead=lead), sheet_threshold) for lead in OVERRULE_LEADS}
+    print("| overrule lead | sheet answers overruled | right fiche answers | wrong | no expected answer | losses | net |")
+    print("|---|---|---|---|---|---|---|")
+    for lead, c in table.items():
+        print(f"| {'-' if lead is None else f'{lead:g}'} | {c['overruled']:g} | {c['right']:g} | {c['wrong']:g} | "
+              f"{c['unexpected']:g} | {c['losses']:g} | {c['net']:g} |")
+    allowed = [lead for lead, c in table.items() if not c["changed"] and not c["losses"]]
+    lead = max(allowed, key=lambda x: (table[x]["net"], x is None, x or 0.0))
+    rule = replace(base, overrule_lead=lead)
+    print(f"overrule chosen: {rule}")
+    for row in rows:
+        answer, kind, _ = decide(row, rule, sheet_threshold)
+        if kind == "fiche" and row.sheets and row.sheet_confidence >= sheet_threshold and not row.foreign:
+            label = "juste" if answer in row.expected else ("hors champ" if not row.expected else "fausse")
+            print(f"    {label} [{row.name}] {row.sheets[0].id} -> {answer} (lead {row.evidence.dense_lead:+.3f}) : "
+                  f"{row.query}")
+    return rule
 
 
 def main() -> None:
@@ -210,6 +235,8 @@ def main() -> None:
         print(f"  without {name}: {rule} -> on it net {c['net']:g}, exposure {c['exposure']:.2f}, right "
               f"{c['right']:g}, wrong {c['wrong']:g}, no expected answer {c['unexpected']:g}, losses {c['losses']:g}")
     print("  leave-one-set-out total: " + ", ".join(f"{k} {v:g}" for k, v in total.items()))
+    if args.mode == "hybrid":
+        overrule(rows, chosen, sheet_threshold)
     if args.show:
         parts = args.show.split(",") + ["", ""]
         rule = FicheRule(float(parts[0]), float(parts[1]), int(parts[2]), float(parts[3]) if parts[3] else None,
