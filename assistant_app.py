@@ -1,6 +1,6 @@
 """France Services assistant: type the citizen's request, get the procedure sheet to follow.
 
-Run with `streamlit run assistant_app.py`. UI only, over `indexer.search.Searcher`; the pieces live in
+Run with `streamlit run assistant_app.py`. UI only, over `indexer.searcher.Searcher`; the pieces live in
 `assistant/`. Settings come from the environment: INDEXER_INDEX, INDEXER_KB, ASSISTANT_DB, ASSISTANT_SITE.
 Stable links: `?q=carte+grise` reruns a search, `?fiche=<id>` opens a sheet; reload and Back keep the card.
 """

@@ -15,7 +15,8 @@ from pathlib import Path
 import streamlit as st
 from indexer.embed import ModelError
 from indexer.kb import KnowledgeBase, load_kb
-from indexer.search import Result, Searcher
+from indexer.search import Result
+from indexer.searcher import Searcher
 from indexer.store import NoIndexError, StoreError
 
 from assistant import card, config

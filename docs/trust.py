@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 from assistant import glance  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
+from indexer.searcher import Searcher  # noqa: E402
 
 FILES = ("dev.jsonl", "heldout_d.jsonl", "heldout_e.jsonl", "heldout_f.jsonl")
 

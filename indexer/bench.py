@@ -71,7 +71,7 @@ def scale(kb_dir: str, count: int, work: Path) -> dict[str, float]:
     """Build and search a synthetic KB of `count` sheets with the hash embedder (no model time: index costs only)."""
     from indexer.build import rebuild
     from indexer.embed import HashEmbedder
-    from indexer.search import Searcher
+    from indexer.searcher import Searcher
 
     kb = work / "synthetic"
     synthetic_kb(Path(kb_dir), kb, count)
@@ -117,7 +117,7 @@ def fiches_scale(kb_dir: str, feed: str, model: str, work: Path) -> dict[str, fl
     changed, then time queries over both tiers. Peak memory is the whole process's."""
     from indexer.embed import make_embedder
     from indexer.fiches_import import import_fiches
-    from indexer.search import Searcher
+    from indexer.searcher import Searcher
     from indexer.store import IndexStore
 
     index, corpus = work / "fiches-index", work / "fiches-corpus"
@@ -216,7 +216,7 @@ def query_times(index: str, queries: list[str], modes: list[str], rounds: int = 
     cleared before every query, so each one is embedded as if it were new. Wall and CPU (process) milliseconds
     per query (each query's best of `rounds`: the machine's other work only ever adds time), the part spent embedding
     the query (wall, same round)."""
-    from indexer.search import Searcher
+    from indexer.searcher import Searcher
 
     searcher = Searcher(index, many_queries=True)
     searcher.search("échauffement", wait=True)

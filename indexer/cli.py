@@ -240,7 +240,8 @@ def cmd_verifications(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from indexer.search import MAX_QUERY_CHARS, Searcher
+    from indexer.search import MAX_QUERY_CHARS
+    from indexer.searcher import Searcher
 
     searcher = Searcher(args.index, many_queries=args.query == ["-"])
     partners = searcher.partners()
@@ -337,7 +338,8 @@ def cmd_rollback(args) -> int:
 
 def cmd_eval(args) -> int:
     from indexer.evaluate import SWEEP, format_sweep, format_table, load_queries, evaluate
-    from indexer.search import MODES, Searcher
+    from indexer.search import MODES
+    from indexer.searcher import Searcher
 
     searcher = Searcher(args.index, many_queries=True)
     modes = MODES if args.mode == "all" else (args.mode,)

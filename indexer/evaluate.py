@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 
 
 @dataclass

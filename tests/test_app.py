@@ -570,7 +570,7 @@ def test_card_html_escapes_content_titles_and_links():
 
 def test_warming_prepares_every_sheets_card_and_changes_none(tmp_path, kb):
     from assistant import card
-    from indexer.search import Searcher
+    from indexer.searcher import Searcher
 
     build_index(kb, tmp_path / "index")
     searcher = Searcher(tmp_path / "index")

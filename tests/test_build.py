@@ -10,7 +10,7 @@ import time
 import pytest
 
 from indexer.build import BuildError, rebuild
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 from indexer.store import IndexStore, LockedError, StoreError
 
 SHEET = "ants/ants-carte-grise-occasion.md"

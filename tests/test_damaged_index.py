@@ -14,7 +14,7 @@ from indexer import store as store_module
 from indexer.build import rebuild
 from indexer.cli import main
 from indexer.embed import HashEmbedder
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 from indexer.store import DamagedError, IndexStore, load_build
 from tests.conftest import TINY_KB
 

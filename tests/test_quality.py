@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer.evaluate import evaluate, load_queries
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 
 pytestmark = pytest.mark.model
 EVAL = Path(__file__).parent / "eval"

@@ -8,7 +8,8 @@ import pytest
 from conftest import TINY_KB
 from indexer.chunks import dense_text, sheet_chunks
 from indexer.kb import load_kb
-from indexer.search import Searcher, Tuning
+from indexer.search import Tuning
+from indexer.searcher import Searcher
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from indexer.build import rebuild
 from indexer.embed import HashEmbedder, ModelError
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 from tests.conftest import ROOT
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "onnxruntime", "onnx")
@@ -27,7 +27,7 @@ def imported_after(code: str) -> set[str]:
 
 
 def test_importing_the_package_and_help_load_no_model_library():
-    code = ("import indexer, indexer.cli, indexer.search, indexer.build, indexer.embed\n"
+    code = ("import indexer, indexer.cli, indexer.search, indexer.searcher, indexer.build, indexer.embed\n"
             "from indexer.cli import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass")
     assert imported_after(code) == set()
@@ -54,7 +54,7 @@ def slow_index(kb, tmp_path, monkeypatch):
     path = tmp_path / "slow-index"
     rebuild(kb, path, HashEmbedder(), "slow")
     release = threading.Event()
-    monkeypatch.setattr("indexer.search.make_embedder",
+    monkeypatch.setattr("indexer.searcher.make_embedder",
                         lambda spec: SlowEmbedder(release) if spec == "slow" else pytest.fail(spec))
     return path, release
 
@@ -95,7 +95,7 @@ def test_a_model_that_fails_to_load_leaves_lexical_search_and_says_why(kb, tmp_p
     def fail(spec):
         raise ModelError("les poids du modèle ne correspondent pas à l'empreinte attendue")
 
-    monkeypatch.setattr("indexer.search.make_embedder", fail)
+    monkeypatch.setattr("indexer.searcher.make_embedder", fail)
     searcher = Searcher(path, warm_up=True)
     assert not searcher.wait_ready(60)
     assert isinstance(searcher.model_error, ModelError)

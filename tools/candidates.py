@@ -12,7 +12,8 @@ import statistics
 
 from assistant import glance
 from indexer.evaluate import load_queries
-from indexer.search import Searcher, Tuning
+from indexer.search import Tuning
+from indexer.searcher import Searcher
 
 FUSIONS = {
     "rrf (0.3.0)": dataclasses.replace(Tuning(), fusion="rrf", rrf_k=5.0, w_body=0.4, w_full=1.0, w_dense=0.2),

@@ -20,7 +20,7 @@ import statistics
 import time
 
 from indexer.evaluate import load_queries
-from indexer.search import Searcher
+from indexer.searcher import Searcher
 
 
 def titles(searcher: Searcher, mode: str, count: int, seed: int) -> None:

@@ -35,7 +35,8 @@ from pathlib import Path
 from indexer.evaluate import load_queries
 from indexer.fiches_rank import FICHE_RULES, Evidence, FicheRule, combine
 from indexer.language import is_foreign
-from indexer.search import MAX_DENSE_WORDS, Searcher, _cited, fiche_evidence
+from indexer.search import MAX_DENSE_WORDS, _cited, fiche_evidence
+from indexer.searcher import Searcher
 
 THRESHOLDS = [0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85]
 MARGINS = [1.0, 2.0, 3.0, 4.0, 6.0]

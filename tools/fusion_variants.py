@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from indexer.evaluate import load_queries
-from indexer.search import MAX_DENSE_WORDS, Searcher
+from indexer.search import MAX_DENSE_WORDS
+from indexer.searcher import Searcher
 from indexer.store import IndexStore
 from tools.passages import best_per_sheet, keyword_texts, query_vectors
 

@@ -79,7 +79,8 @@ def alias_bomb() -> None:
 
 def long_query(index: str, rounds: int) -> None:
     from assistant import privacy
-    from indexer.search import MAX_QUERY_CHARS, Searcher
+    from indexer.search import MAX_QUERY_CHARS
+    from indexer.searcher import Searcher
 
     searcher = Searcher(index)
     searcher.search("carte grise")  # warm the model and caches

@@ -15,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 from indexer.evaluate import load_queries
-from indexer.search import MODES, Searcher
+from indexer.search import MODES
+from indexer.searcher import Searcher
 
 
 def main() -> None:

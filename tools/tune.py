@@ -27,7 +27,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from indexer.evaluate import evaluate, format_table, load_queries
-from indexer.search import MAX_DENSE_WORDS, Searcher, Tuning
+from indexer.search import MAX_DENSE_WORDS, Tuning
+from indexer.searcher import Searcher
 
 GRID = {  # w_head stays 1: multiplying every weight by the same factor changes no ranking
     "fusion": ["rrf", "score"],  # not smoothed across: two fusions, not two neighbouring values
