@@ -5,8 +5,8 @@
   (hybrid only, `FicheRule.overrules`): the fiche is the answer, the best sheet second, even when that sheet
   answers. "Porter plainte" is about the fiche of that title, not the lost-papers sheet that mentions a complaint.
 - Otherwise a counter sheet answers (its own decision, the same as without the fiches, is confident): it is the
-  answer, and the official fiche its `sources` cite that is closest to the query comes next, then the other sheets,
-  the sheet's other cited fiches and the other fiches.
+  answer, and the official fiche its `sources` cite that is closest to the query comes next, then the best fiche if
+  the query says its title in full, then the other sheets, the sheet's other cited fiches and the other fiches.
 - Otherwise, when the best fiche is confident by a margin over the best counter sheet (its confidence reaches the
   fiche threshold plus a multiple of the sheet's own confidence), the dense signal agrees (hybrid: it puts the
   fiche among its first three, and the query is closer to the fiche's passage than to the best sheet's), no other
@@ -125,13 +125,14 @@ class Decision:
 def combine(sheet_hits: list, sheet_confidence: float, sheet_threshold: float,
             fiche_hits: list, fiche_confidence: float, fiche_threshold: float,
             cited: Callable[[str], list], top: int, sheet_named: bool = False, margin: float = 1.0,
-            fiche_agrees: bool = True, fiche_overrules: bool = False) -> Decision:
+            fiche_agrees: bool = True, fiche_overrules: bool = False, fiche_named: bool = False) -> Decision:
     """The two tiers' hits and confidences -> the answer and the results list.
 
     `cited(sheet_id)` gives Hit objects for the fiches a sheet cites (found in the fiche tier), in its order;
     `sheet_named`: the query says the best sheet's title or a keyword in full; `margin`: how much of the best sheet's
     confidence the fiche must add to its threshold; `fiche_agrees`: the best fiche passes `FicheRule.agrees`;
-    `fiche_overrules`: it passes `FicheRule.overrules` (then it answers even over an answering sheet)."""
+    `fiche_overrules`: it passes `FicheRule.overrules` (then it answers even over an answering sheet); `fiche_named`:
+    the query says the best fiche's title in full (under an answering sheet, it comes third)."""
     if fiche_hits and fiche_overrules:
         results = fiche_hits[:1] + sheet_hits[:1] + fiche_hits[1:] + sheet_hits[1:]  # the best sheet stays second
         return Decision(fiche_hits[0].id, results[:top], fiche_confidence, "fiche")
@@ -141,8 +142,10 @@ def combine(sheet_hits: list, sheet_confidence: float, sheet_threshold: float,
         ranked = {h.id: n for n, h in enumerate(fiche_hits)}
         cites = sorted(cites, key=lambda h: ranked.get(h.id, len(ranked)))
         rest = [h for h in fiche_hits if h.id not in {c.id for c in cites}]
-        return Decision(first.id, ([first] + cites[:1] + sheet_hits[1:] + cites[1:] + rest)[:top], sheet_confidence,
-                        "sheet")
+        # a fiche the query names, that the sheet does not cite, stays in view: right after the sheet's own fiche
+        named = rest[:1] if fiche_named and rest and rest[0] is fiche_hits[0] else []
+        return Decision(first.id, ([first] + cites[:1] + named + sheet_hits[1:] + cites[1:] + rest[len(named):])[:top],
+                        sheet_confidence, "sheet")
     # An official fiche takes the answer only over a counter sheet it clearly beats: the more plausible the best
     # sheet (its decision's probability, below the sheets' threshold here), the more confident the fiche must be.
     plausible = sheet_confidence if sheet_hits else 0.0

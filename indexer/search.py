@@ -329,7 +329,7 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
         decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
                            rule.threshold, lambda sid: _cited(ranker, sid), top, named, rule.margin,
                            rule.agrees(evidence.dense_above, evidence.dense_lead, evidence.source_of_another),
-                           rule.overrules(evidence, named))
+                           rule.overrules(evidence, named), evidence.fiche_named)
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""

@@ -42,15 +42,15 @@ ids = st.lists(st.integers(0, 30), unique=True, max_size=12)
 @settings(max_examples=500, deadline=None)
 @given(sheets=ids, fiches=ids, cites=st.dictionaries(st.integers(0, 30), ids), confidences=st.tuples(
     st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)), top=st.integers(2, 10), named=st.booleans(),
-    margin=st.floats(0, 3), agrees=st.booleans())
+    margin=st.floats(0, 3), agrees=st.booleans(), fiche_named=st.booleans())
 def test_the_policy_keeps_the_counter_sheets_as_they_are_alone(sheets, fiches, cites, confidences, top, named,
-                                                                margin, agrees):
+                                                                margin, agrees, fiche_named):
     sheet_hits, fiche_hits = [H(f"s{i}") for i in sheets], [H(f"F{i}") for i in fiches]
     sheet_confidence, sheet_threshold, fiche_confidence, fiche_threshold = confidences
     alone = sheet_hits[0].id if sheet_hits and sheet_confidence >= sheet_threshold else None
     decision = combine(sheet_hits[:top], sheet_confidence, sheet_threshold, fiche_hits[:top], fiche_confidence,
                        fiche_threshold, lambda sid: [H(f"F{i}") for i in cites.get(int(sid[1:]), [])], top, named,
-                       margin, agrees)
+                       margin, agrees, fiche_named=fiche_named)
     results = [h.id for h in decision.results]
     assert len(results) == len(set(results)) <= top
     assert_sheets_unchanged(alone, [h.id for h in sheet_hits[:top]], decision.answer, decision.tier, results,
@@ -245,3 +245,18 @@ def test_a_rule_that_keeps_out_the_sources_of_other_sheets_answers_a_subset(impo
             kept_out.append(query)
     if mode == "hybrid":
         assert kept_out == [mixed]
+
+
+def test_under_an_answering_sheet_a_fiche_the_query_names_comes_right_after_the_sheets_own_fiche():
+    sheets, fiches = [H("s1"), H("s2"), H("s3"), H("s4")], [H("F9"), H("F1"), H("F2")]
+
+    def order(named, cites):
+        decision = combine(sheets, 0.9, 0.3, fiches, 0.5, 0.45, lambda sid: [H(c) for c in cites], 5,
+                           fiche_named=named)
+        assert (decision.answer, decision.tier) == ("s1", "sheet")
+        return [h.id for h in decision.results]
+
+    assert order(False, ["F1"]) == ["s1", "F1", "s2", "s3", "s4"]  # the other sheets first, as without a name
+    assert order(True, ["F1"]) == ["s1", "F1", "F9", "s2", "s3"]
+    assert order(True, []) == ["s1", "F9", "s2", "s3", "s4"]
+    assert order(True, ["F9"]) == ["s1", "F9", "s2", "s3", "s4"]  # the named fiche is the sheet's own

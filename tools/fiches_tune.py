@@ -89,7 +89,7 @@ def decide(row: Row, rule: FicheRule, sheet_threshold: float, sheet_confidence: 
                        sheet_threshold, row.fiches, row.fiche_confidence, rule.threshold, lambda sid: row.cited, 10,
                        row.sheet_named, rule.margin,
                        rule.agrees(row.evidence.dense_above, row.evidence.dense_lead, row.evidence.source_of_another),
-                       rule.overrules(row.evidence, row.sheet_named))
+                       rule.overrules(row.evidence, row.sheet_named), row.evidence.fiche_named)
     if decision.answer and row.foreign:
         return None, "", decision.results
     return decision.answer, decision.tier, decision.results
