@@ -228,11 +228,7 @@ class Store:
                    now: dt.datetime | None = None) -> int | None:
         """Record a search; returns its id (None when the background writer will write it)."""
         ts, day = stamp(now)
-        row = (ts, day, query, answer, float(confidence), partner)
-        if self._writer is not None:
-            self._writer.put("searches", row)
-            return None
-        return self.write_rows([("searches", row)])[0]
+        return self._write("searches", (ts, day, query, answer, float(confidence), partner))
 
     def record_feedback(self, query: str, sheet: str, useful: bool, reason: str | None = None,
                         comment: str | None = None, now: dt.datetime | None = None,
@@ -241,20 +237,22 @@ class Store:
         if not useful and reason not in REASONS:
             raise ValueError(f"raison inconnue {reason!r} : {', '.join(REASONS)}")
         ts, day = stamp(now)
-        row = (ts, day, query, sheet, int(bool(useful)), None if useful else reason, comment, expected or None)
-        if self._writer is not None:
-            self._writer.put("feedback", row)
-            return None
-        return self.write_rows([("feedback", row)])[0]
+        return self._write("feedback", (ts, day, query, sheet, int(bool(useful)), None if useful else reason, comment,
+                                        expected or None))
 
     def withdraw_feedback(self, query: str, sheet: str, now: dt.datetime) -> None:
         """Take back the Oui recorded with the same query, sheet and `now` (a click the agent corrects to Non). It goes
         through the same writer as the Oui, after it: never a deletion that runs before the row it deletes."""
         ts, _ = stamp(now)
+        self._write(WITHDRAWN, (ts, query, sheet))
+
+    def _write(self, table: str, row: tuple) -> int | None:
+        """Through the background writer when there is one (None), else at once (the inserted row's id)."""
         if self._writer is not None:
-            self._writer.put(WITHDRAWN, (ts, query, sheet))
-        else:
-            self.write_rows([(WITHDRAWN, (ts, query, sheet))])
+            self._writer.put(table, row)
+            return None
+        ids = self.write_rows([(table, row)])
+        return ids[0] if ids else None
 
     def write_rows(self, rows: list[tuple[str, tuple]]) -> list[int]:
         """Mask and insert (table, row) pairs in one transaction, and carry out the withdrawals of Oui
@@ -264,7 +262,7 @@ class Store:
             for table, row in rows:
                 if table == WITHDRAWN:
                     ts, query, sheet = row
-                    run("DELETE FROM feedback WHERE ts = ? AND query = ? AND sheet = ? AND useful = 1 RETURNING id",
+                    run("DELETE FROM feedback WHERE ts = ? AND query = ? AND sheet = ? AND useful = 1",
                         (ts, mask(query.strip()), sheet))
                     continue
                 if table == "searches":

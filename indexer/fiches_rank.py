@@ -37,6 +37,16 @@ FICHE_URL = "https://www.service-public.fr/particuliers/vosdroits/{}"  # a fiche
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """What the rule reads of both tiers about the best fiche, besides the confidences."""
+    dense_above: float | None = None  # fiches the dense ranking puts above it (None: not measured)
+    dense_lead: float | None = None  # its cosine minus the best sheet's (None: no query vector, or no sheet)
+    source_of_another: bool = False  # counter sheets cite it, the best one does not
+    source_of_best: bool = False  # the best counter sheet cites it
+    fiche_named: bool = False  # the query says its title in full
+
+
+@dataclass(frozen=True)
 class FicheRule:
     """When the best official fiche answers, no counter sheet answering: its confidence (the sheets' decision model
     over the fiche tier's features, the known-gap signal left out) reaches `threshold` plus `margin` times the best
@@ -61,16 +71,15 @@ class FicheRule:
     sources_of_others: bool = True
     overrule_lead: float | None = None  # None: no fiche overrules an answering sheet (see `overrules`)
 
-    def agrees(self, dense_above: float | None, dense_lead: float | None = None,
-               source_of_another: bool = False) -> bool:
-        """`dense_above`: how many fiches the dense ranking puts above the best one (None: not measured);
-        `dense_lead`: the best fiche's cosine minus the best sheet's (None: no query vector, or no sheet to compare
-        with); `source_of_another`: a counter sheet other than the best cites the fiche."""
+    def agrees(self, evidence: Evidence) -> bool:
+        """Whether the evidence about the best fiche passes the rule's dense rank, dense lead and sources (a dense
+        lead that could not be measured, no query vector or no sheet, passes)."""
+        dense_above, dense_lead = evidence.dense_above, evidence.dense_lead
         return ((self.dense_top == 0 or (dense_above is not None and dense_above < self.dense_top))
                 and (self.dense_lead is None or dense_lead is None or dense_lead >= self.dense_lead)
-                and (self.sources_of_others or not source_of_another))
+                and (self.sources_of_others or not evidence.source_of_another))
 
-    def overrules(self, evidence: "Evidence", sheet_named: bool) -> bool:
+    def overrules(self, evidence: Evidence, sheet_named: bool) -> bool:
         """Whether the best fiche takes the answer from a counter sheet that answers: the query says the fiche's title
         in full and not the sheet's names, the sheet does not cite the fiche, the dense ranking puts the fiche first
         and the query is closer to its passage than to the sheet's by at least `overrule_lead`. "Porter plainte" is
@@ -79,15 +88,13 @@ class FicheRule:
                 and not evidence.source_of_best and evidence.dense_above == 0
                 and evidence.dense_lead is not None and evidence.dense_lead >= self.overrule_lead)
 
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the rule reads of both tiers about the best fiche, besides the confidences."""
-    dense_above: float | None = None  # fiches the dense ranking puts above it (None: not measured)
-    dense_lead: float | None = None  # its cosine minus the best sheet's (None: no query vector, or no sheet)
-    source_of_another: bool = False  # counter sheets cite it, the best one does not
-    source_of_best: bool = False  # the best counter sheet cites it
-    fiche_named: bool = False  # the query says its title in full
+    def decide(self, sheet_hits: list, sheet_confidence: float, sheet_threshold: float, fiche_hits: list,
+               fiche_confidence: float, cited: Callable[[str], list], top: int, sheet_named: bool,
+               evidence: Evidence) -> Decision:
+        """`combine` under this rule: the one call of the search and of the tuning tool."""
+        return combine(sheet_hits, sheet_confidence, sheet_threshold, fiche_hits, fiche_confidence, self.threshold,
+                       cited, top, sheet_named, self.margin, self.agrees(evidence),
+                       self.overrules(evidence, sheet_named), evidence.fiche_named)
 
 
 # Refitted with the fiches imported by tools/fiches_tune.py on the tuning sets (tests/eval/dev.jsonl, dev_extra,

@@ -75,7 +75,8 @@ class Matcher:
 
     def match(self, text: str) -> OffTopic | None:
         """The first topic (in file order) one of whose expressions occurs in `text`."""
-        found = [n for sentence in SENTENCE_END.split(text)
-                 for keys in [match_keys(without_missing(sentence))]  # "sans titre de séjour" is not about getting one
-                 for k in set(keys) for n, expression in self.by_key.get(k, ()) if contains(keys, expression)]
+        found = []
+        for sentence in SENTENCE_END.split(text):
+            keys = match_keys(without_missing(sentence))  # "sans titre de séjour" is not about getting one
+            found += [n for k in set(keys) for n, expression in self.by_key.get(k, ()) if contains(keys, expression)]
         return self.topics[min(found)] if found else None

@@ -16,7 +16,7 @@ import faiss
 import numpy as np
 
 from indexer.embed import Embedder
-from indexer.fiches_rank import FICHE_RULES, Evidence, FicheRule, cited_fiches, combine
+from indexer.fiches_rank import FICHE_RULES, Evidence, FicheRule, cited_fiches
 from indexer.language import is_foreign
 from indexer.negation import affirmed_tokens, negates
 from indexer.offtopic import Matcher, OffTopic, compile_topic
@@ -325,11 +325,8 @@ def run_query(ranker: Ranker, embedder: Embedder | None, query: str, top: int = 
                                                                  partner)
         rule = FICHE_RULES[mode] if fiche_rule is None else fiche_rule
         evidence = fiche_evidence(ranker, hits, features, fiche_hits, fiche_features, vector is not None)
-        named = bool(features.get("named"))
-        decision = combine(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
-                           rule.threshold, lambda sid: _cited(ranker, sid), top, named, rule.margin,
-                           rule.agrees(evidence.dense_above, evidence.dense_lead, evidence.source_of_another),
-                           rule.overrules(evidence, named), evidence.fiche_named)
+        decision = rule.decide(hits, confidence, ranker.tuning.threshold(mode), fiche_hits, fiche_confidence,
+                               lambda sid: _cited(ranker, sid), top, bool(features.get("named")), evidence)
         answer, hits, confidence, kind = decision.answer, decision.results, decision.confidence, decision.tier
     if answer and is_foreign(query, ranker.french_words):  # another language: suggestions only, never an answer
         answer, kind = None, ""

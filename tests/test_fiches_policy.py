@@ -67,11 +67,12 @@ def test_a_fiche_answer_needs_the_rule_and_grows_with_its_confidence_and_the_she
     a less plausible sheet never takes an answer away; without the dense ranking's agreement no fiche answers."""
     def answers(sheet, fiche):
         decision = combine([H("s1"), H("s2")], sheet, 0.3, [H("F1"), H("F2")], fiche, rule.threshold,
-                           lambda sid: [], 5, False, rule.margin, rule.agrees(dense_above))
+                           lambda sid: [], 5, False, rule.margin, rule.agrees(Evidence(dense_above)))
         return decision.tier == "fiche"
 
     fires = answers(sheet_confidence, fiche_confidence)
-    assert fires == (rule.agrees(dense_above) and fiche_confidence >= rule.threshold + rule.margin * sheet_confidence)
+    assert fires == (rule.agrees(Evidence(dense_above))
+                     and fiche_confidence >= rule.threshold + rule.margin * sheet_confidence)
     if fires:
         assert answers(sheet_confidence, min(1.0, fiche_confidence + more))
         assert answers(sheet_confidence * (1 - more), fiche_confidence)
@@ -80,10 +81,10 @@ def test_a_fiche_answer_needs_the_rule_and_grows_with_its_confidence_and_the_she
 
 
 def test_dense_agreement_of_a_rule():
-    assert FicheRule(0.5).agrees(None) and FicheRule(0.5).agrees(20)  # not asked (lexical, dense)
+    assert FicheRule(0.5).agrees(Evidence(None)) and FicheRule(0.5).agrees(Evidence(20))  # not asked (lexical, dense)
     top_two = FicheRule(0.45, 1.0, 2)
-    assert top_two.agrees(0) and top_two.agrees(1)
-    assert not top_two.agrees(2) and not top_two.agrees(None)  # third, or not measured
+    assert top_two.agrees(Evidence(0)) and top_two.agrees(Evidence(1))
+    assert not top_two.agrees(Evidence(2)) and not top_two.agrees(Evidence(None))  # third, or not measured
 
 
 def test_documents_above_counts_what_a_signal_puts_higher():
@@ -166,14 +167,15 @@ def test_the_tuning_choice_never_takes_a_rule_that_costs_a_counter_sheet():
 
 def test_the_dense_lead_and_the_sources_of_other_sheets_in_a_rule():
     lead = FicheRule(0.5, 1.0, 0, 0.0)
-    assert lead.agrees(None, 0.0) and lead.agrees(None, 0.2) and not lead.agrees(None, -0.01)
-    assert lead.agrees(None, None)  # no sheet to compare with, or no query vector
-    assert FicheRule(0.5).agrees(None, -0.5, True)  # neither asked
+    assert lead.agrees(Evidence(None, 0.0)) and lead.agrees(Evidence(None, 0.2))
+    assert not lead.agrees(Evidence(None, -0.01))
+    assert lead.agrees(Evidence(None, None))  # no sheet to compare with, or no query vector
+    assert FicheRule(0.5).agrees(Evidence(None, -0.5, True))  # neither asked
     kept_out = FicheRule(0.5, 1.0, 0, None, False)
-    assert kept_out.agrees(None, None, False) and not kept_out.agrees(None, None, True)
+    assert kept_out.agrees(Evidence(None, None, False)) and not kept_out.agrees(Evidence(None, None, True))
     both = FicheRule(0.45, 2.0, 3, 0.0, False)
-    assert both.agrees(2, 0.01) and not both.agrees(3, 0.01) and not both.agrees(0, -0.01)
-    assert not both.agrees(0, 0.3, True)
+    assert both.agrees(Evidence(2, 0.01)) and not both.agrees(Evidence(3, 0.01)) and not both.agrees(Evidence(0, -0.01))
+    assert not both.agrees(Evidence(0, 0.3, True))
 
 
 def test_the_evidence_of_a_fiche_answer_from_both_tiers(imported):

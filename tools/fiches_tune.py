@@ -20,9 +20,10 @@ counter sheet when that sheet is first but not confident. For each question whos
 best fiche is neither expected nor cited by that sheet and whose query does not name the sheet, it counts whether the
 rule lets the fiche answer with the sheet's confidence at 1/6, 1/2 and 5/6 of the sheets' threshold (the mean).
 The rule chosen has the best net minus exposure with no change and no loss (ties: higher threshold, larger margin,
-stricter agreement: `ranked`), thresholds from 0.45 up: fiches_dev_oos.jsonl labels the questions whose best fiche reaches
-0.45 in hybrid or lexical. A leave-one-set-out check prints, for each tuning file, the rule chosen without it and
-what that rule does on it.
+stricter agreement: `ranked`), thresholds from 0.45 up: fiches_dev_oos.jsonl labels the questions whose best fiche
+reaches 0.45 in hybrid or lexical. In hybrid, the overrule of an answering sheet by a fiche the query names is then
+chosen on top of that rule (`overrule`). A leave-one-set-out check prints, for each tuning file, the rule chosen
+without it and what that rule does on it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.evaluate import load_queries
-from indexer.fiches_rank import FICHE_RULES, Evidence, FicheRule, combine
+from indexer.fiches_rank import FICHE_RULES, Evidence, FicheRule
 from indexer.language import is_foreign
 from indexer.search import MAX_DENSE_WORDS, _cited, fiche_evidence
 from indexer.searcher import Searcher
@@ -85,11 +86,9 @@ def collect(searcher: Searcher, files: list[str], mode: str) -> tuple[list[Row],
 
 def decide(row: Row, rule: FicheRule, sheet_threshold: float, sheet_confidence: float | None = None):
     """The policy's decision for a row (the same call as `run_query`); another sheet confidence for the exposure."""
-    decision = combine(row.sheets, row.sheet_confidence if sheet_confidence is None else sheet_confidence,
-                       sheet_threshold, row.fiches, row.fiche_confidence, rule.threshold, lambda sid: row.cited, 10,
-                       row.sheet_named, rule.margin,
-                       rule.agrees(row.evidence.dense_above, row.evidence.dense_lead, row.evidence.source_of_another),
-                       rule.overrules(row.evidence, row.sheet_named), row.evidence.fiche_named)
+    decision = rule.decide(row.sheets, row.sheet_confidence if sheet_confidence is None else sheet_confidence,
+                           sheet_threshold, row.fiches, row.fiche_confidence, lambda sid: row.cited, 10,
+                           row.sheet_named, row.evidence)
     if decision.answer and row.foreign:
         return None, "", decision.results
     return decision.answer, decision.tier, decision.results
@@ -176,7 +175,8 @@ def overrule(rows: list[Row], base: FicheRule, sheet_threshold: float) -> FicheR
     rule: for each dense lead, what it does; chosen: the best net with no sheet answer otherwise changed and no
     loss; ties: no overrule, then the larger lead. Every overrule of the chosen lead is listed."""
     table = {lead: replay(rows, replace(base, overrule_lead=lead), sheet_threshold) for lead in OVERRULE_LEADS}
-    print("| overrule lead | sheet answers overruled | right fiche answers | wrong | no expected answer | losses | net |")
+    print("| overrule lead | sheet answers overruled | right fiche answers | wrong | no expected answer | losses "
+          "| net |")
     print("|---|---|---|---|---|---|---|")
     for lead, c in table.items():
         print(f"| {'-' if lead is None else f'{lead:g}'} | {c['overruled']:g} | {c['right']:g} | {c['wrong']:g} | "
