@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from indexer.e5batch import QUERY, InputLayer
-from indexer.e5weights import QK, E5Weights
+from indexer.e5weights import QK, E5Weights, codes
 
 OPSET = 20  # LayerNormalization (17) and Gelu (20) as single operators
 FLOAT32 = 1  # MatMulNBits' accuracy level: float32 products of the dequantised weights, as e5batch computes
@@ -33,8 +33,8 @@ def nbits(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Q4_0 blocks of a matrix stored [outputs, inputs] -> MatMulNBits' packed weights (blocks, 16 bytes) and
     scales (blocks,). Both hold unsigned 4-bit codes with the zero point 8; Q4_0's byte j holds weights j (low
     nibble) and j + 16 (high), MatMulNBits' byte j weights 2j and 2j + 1."""
-    codes = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=1)  # (blocks, 32), in order
-    return (codes[:, 0::2] | (codes[:, 1::2] << 4)).astype(np.uint8), blocks["d"].astype(np.float32)
+    ordered = codes(blocks)  # (blocks, 32)
+    return (ordered[:, 0::2] | (ordered[:, 1::2] << 4)).astype(np.uint8), blocks["d"].astype(np.float32)
 
 
 def _graph(model: E5Weights) -> bytes:
@@ -43,7 +43,7 @@ def _graph(model: E5Weights) -> bytes:
     from onnx import TensorProto, helper, numpy_helper
 
     head = model.header
-    hidden, heads, ffn, eps = head.hidden, head.heads, head.ffn, float(np.float32(head.eps))
+    hidden, heads, ffn, eps = head.hidden, head.heads, head.ffn, head.eps
     size = hidden // heads
     nodes, weights = [], []
 

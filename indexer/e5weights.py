@@ -116,10 +116,12 @@ class E5Weights:
         return dequantise(self.tensor(name)).reshape(-1, columns)
 
 
+def codes(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks -> their 4-bit codes (blocks, 32), in order, unsigned: each weight is (code - 8) * scale."""
+    return np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=1)
+
+
 def dequantise(blocks: np.ndarray) -> np.ndarray:
     """Q4_0 blocks -> float32 weights, in order (as e5.c's deq_row)."""
     scale = blocks["d"].astype(np.float32)[:, None]
-    nibbles = blocks["qs"]
-    low = (nibbles & 0x0F).astype(np.int8) - 8
-    high = (nibbles >> 4).astype(np.int8) - 8
-    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(-1)
+    return ((codes(blocks).astype(np.int8) - 8).astype(np.float32) * scale).reshape(-1)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from indexer.embed import Embedder, build_spec, loads_at_once, make_embedder
 from indexer.fiches_rank import FICHES_TIER
+from indexer.offtopic import OffTopic
 from indexer.search import MAX_QUERY_CHARS, MODES, Ranker, Result, run_query
 from indexer.sheets import Sheet
 from indexer.store import IndexStore, LoadedIndex, StoreError, load_build
