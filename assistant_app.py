@@ -141,8 +141,7 @@ def search_page() -> None:
         st.caption(f"Recherche limitée aux {MAX_QUERY_CHARS} premiers caractères : la suite est ignorée.")
     query = privacy.mask(query[:MAX_QUERY_CHARS])  # personal data is neither logged nor shown back
     try:
-        with resources.turn():
-            answer(searcher, store, partners, query, partner)
+        answer(searcher, store, partners, query, partner)
     finally:
         recent_searches(past)
 
@@ -223,11 +222,17 @@ st.set_page_config(page_title="Assistant France Services", page_icon=Image.new("
                    layout="wide")
 if "tcp_no_delay" not in st.session_state:  # once per session: its connection, and the listening socket's option
     st.session_state.tcp_no_delay = nodelay.no_delay()
-access = signin.gate()  # sign-in, role and network exposure, checked on the server at every run
+search = st.Page(search_page, title="Recherche", icon=":material/search:", default=True)
 pages = [
-    st.Page(search_page, title="Recherche", icon=":material/search:", default=True),
+    search,
     st.Page("pages/1_Rédaction.py", title="Rédaction", icon=":material/edit_note:", url_path="redaction"),
     st.Page("pages/2_Accessibilité.py", title="Accessibilité", icon=":material/accessibility:",
             url_path="accessibilite"),
 ]
-st.navigation(signin.allowed(pages, access), position="top").run()
+access = signin.gate()  # sign-in, role and network exposure, checked on the server at every run
+page = st.navigation(signin.allowed(pages, access), position="top")
+if page is search:
+    with resources.turn():  # the search page runs in turns, one per core (see resources.turn)
+        page.run()
+else:  # the editors' pages: their long actions (rebuild, preview, export) never hold an agent's turn
+    page.run()

@@ -73,9 +73,10 @@ def _turns() -> threading.Semaphore:
 
 
 def turn() -> threading.Semaphore:
-    """Searches and cards computed at the same time, at most one per core (ASSISTANT_CONCURRENT_SEARCHES): the
-    others wait their turn, first come first served. Twenty agents pressing Enter together then get their cards
-    one after the other, the first ones at once, instead of all sharing the cores and all waiting for the last."""
+    """Runs of the search page at the same time, at most one per core (ASSISTANT_CONCURRENT_SEARCHES): the others
+    wait their turn, first come first served. Twenty agents pressing Enter together then get their cards one after
+    the other, the first ones at once, instead of all sharing the cores (and the interpreter's lock) and all waiting
+    for the last. The editors' pages take no turn: their long actions (rebuild, export) never delay an agent."""
     return _turns()
 
 

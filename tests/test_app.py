@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 import socket
+import threading
 from html import escape, unescape
 
 import pytest
@@ -524,23 +525,28 @@ def test_editorial_rows_flag_stale_and_changed_sheets(tmp_path):
     assert [r["Fiche"] for r in editorial.stale_rows(rows)] == ["caf-prime-naissance"]
 
 
-def test_searches_take_turns_one_per_core(db, monkeypatch):
+def test_search_page_runs_take_turns_one_per_core(db, monkeypatch):
     import streamlit as st
 
     from assistant import resources
 
     monkeypatch.setenv("ASSISTANT_CONCURRENT_SEARCHES", "1")
     st.cache_resource.clear()
-    turn = resources.turn()
-    assert turn is resources.turn()  # one for every session of the process
-    with turn:
-        assert not turn.acquire(blocking=False)  # a second search waits for the first
+    semaphore = resources.turn()
+    assert semaphore is resources.turn()  # one for every session of the process
+    with semaphore:
+        assert not semaphore.acquire(blocking=False)  # a second run waits for the first
     at = search(start(), "carte grise occasion")  # the page takes and gives back its turn
-    assert blocks(at) and turn.acquire(blocking=False)
-    turn.release()
+    assert blocks(at) and semaphore.acquire(blocking=False)
+    try:  # every turn taken: the editors' page still runs (its long actions never hold an agent's turn)
+        editors = threading.Thread(target=lambda: at.switch_page("pages/1_Rédaction.py").run(), daemon=True)
+        editors.start()
+        editors.join(60)
+        assert not editors.is_alive(), "la page Rédaction attend un tour de recherche"
+    finally:
+        semaphore.release()
+    assert not at.exception and at.title[0].value == "Rédaction des fiches"
     st.cache_resource.clear()
-
-
 
 
 def test_card_html_escapes_content_titles_and_links():
