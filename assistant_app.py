@@ -129,9 +129,14 @@ def site_settings():
 
 
 def search_page() -> None:
-    searcher = resources.searcher()
+    searcher = resources.searcher()  # shared resources first: when one is unusable, the page says so at once
     resources.warm_cards(searcher)
     store = resources.store()
+    with resources.turn():  # then the page itself, in turns, one per core (see resources.turn)
+        search_view(searcher, store)
+
+
+def search_view(searcher, store) -> None:
     partners = searcher.partners()
     state = st.session_state
     state.setdefault("search_id", 0)
@@ -222,17 +227,11 @@ st.set_page_config(page_title="Assistant France Services", page_icon=Image.new("
                    layout="wide")
 if "tcp_no_delay" not in st.session_state:  # once per session: its connection, and the listening socket's option
     st.session_state.tcp_no_delay = nodelay.no_delay()
-search = st.Page(search_page, title="Recherche", icon=":material/search:", default=True)
+access = signin.gate()  # sign-in, role and network exposure, checked on the server at every run
 pages = [
-    search,
+    st.Page(search_page, title="Recherche", icon=":material/search:", default=True),
     st.Page("pages/1_Rédaction.py", title="Rédaction", icon=":material/edit_note:", url_path="redaction"),
     st.Page("pages/2_Accessibilité.py", title="Accessibilité", icon=":material/accessibility:",
             url_path="accessibilite"),
 ]
-access = signin.gate()  # sign-in, role and network exposure, checked on the server at every run
-page = st.navigation(signin.allowed(pages, access), position="top")
-if page is search:
-    with resources.turn():  # the search page runs in turns, one per core (see resources.turn)
-        page.run()
-else:  # the editors' pages: their long actions (rebuild, preview, export) never hold an agent's turn
-    page.run()
+st.navigation(signin.allowed(pages, access), position="top").run()

@@ -525,28 +525,36 @@ def test_editorial_rows_flag_stale_and_changed_sheets(tmp_path):
     assert [r["Fiche"] for r in editorial.stale_rows(rows)] == ["caf-prime-naissance"]
 
 
-def test_search_page_runs_take_turns_one_per_core(db, monkeypatch):
+def test_search_page_runs_take_turns_one_per_core(db, tmp_path, monkeypatch):
     import streamlit as st
 
     from assistant import resources
 
     monkeypatch.setenv("ASSISTANT_CONCURRENT_SEARCHES", "1")
     st.cache_resource.clear()
-    semaphore = resources.turn()
-    assert semaphore is resources.turn()  # one for every session of the process
-    with semaphore:
-        assert not semaphore.acquire(blocking=False)  # a second run waits for the first
+    turn = resources.turn()
+    assert turn is resources.turn()  # one for every session of the process
+    with turn:
+        assert not turn.acquire(blocking=False)  # a second run waits for the first
     at = search(start(), "carte grise occasion")  # the page takes and gives back its turn
-    assert blocks(at) and semaphore.acquire(blocking=False)
-    try:  # every turn taken: the editors' page still runs (its long actions never hold an agent's turn)
-        editors = threading.Thread(target=lambda: at.switch_page("pages/1_Rédaction.py").run(), daemon=True)
-        editors.start()
-        editors.join(60)
-        assert not editors.is_alive(), "la page Rédaction attend un tour de recherche"
+    assert blocks(at) and turn.acquire(blocking=False)
+    try:  # every turn taken: what needs none still runs
+        runs_at_once(lambda: at.switch_page("pages/1_Rédaction.py").run())  # editors' long actions hold none
+        assert not at.exception and at.title[0].value == "Rédaction des fiches"
+        monkeypatch.setenv("INDEXER_INDEX", str(tmp_path / "nowhere"))  # (point_app_at would clear the turns)
+        unusable = AppTest.from_file(APP, default_timeout=30)
+        runs_at_once(unusable.run)  # an unusable resource is said at once, not after everyone's turn
+        assert "Aucun index de recherche" in unusable.error[0].value
     finally:
-        semaphore.release()
-    assert not at.exception and at.title[0].value == "Rédaction des fiches"
+        turn.release()
     st.cache_resource.clear()
+
+
+def runs_at_once(run) -> None:
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "la page attend un tour de recherche"
 
 
 def test_card_html_escapes_content_titles_and_links():
