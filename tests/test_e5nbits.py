@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from indexer.e5onnx import FLOAT32, nbits
+from indexer.e5onnx import FLOAT32, OPSET, nbits
 from indexer.e5weights import Q4_BLOCK, QK, dequantise
 
 
@@ -37,7 +37,7 @@ def test_onnx_runtime_multiplies_by_the_dequantised_matrix():
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", outputs])],
                               [numpy_helper.from_array(packed.reshape(outputs, inputs // QK, QK // 2), "w"),
                                numpy_helper.from_array(scales, "s"), numpy_helper.from_array(bias, "b")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20),
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
                                                     helper.make_opsetid("com.microsoft", 1)])
     session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     x = np.random.default_rng(2).standard_normal((7, inputs)).astype(np.float32)
