@@ -1,3 +1,3 @@
 """Procedure sheets for France Services agents: parse, index and search them."""
 
-__version__ = "0.4.0"
+__version__ = "0.4.1"

@@ -103,6 +103,24 @@ def sheet_tokens(sheet) -> tuple[list[str], list[str]]:
     return tokens(head_text(sheet)), [t for section in sheet.sections.values() for t in tokens(section.text)]
 
 
+RARE_SHEETS = 3
+
+
+def rare_words(sheets, glossary: dict[str, list[str]]) -> list[str]:
+    """Words that only the keywords of at most RARE_SHEETS sheets hold: never in a title, a body or the glossary.
+    Often a misspelling an editor listed ("chaumage"); the analyzer corrects them by their sound (`Analyzer`)."""
+    listed: dict[str, set[str]] = {}
+    elsewhere: set[str] = set()
+    for sheet in sheets:
+        for keyword in sheet.keywords:
+            for w in words(keyword):
+                listed.setdefault(w, set()).add(sheet.id)
+        elsewhere.update(words(" ".join([sheet.title, *(s.text for s in sheet.sections.values())])))
+    for term, expansions in glossary.items():
+        elsewhere.update(words(" ".join([term, *expansions])))
+    return sorted(w for w, ids in listed.items() if w not in elsewhere and len(ids) <= RARE_SHEETS)
+
+
 def lexicon_of(kb: KnowledgeBase, tokenized: list[tuple[list[str], list[str]]], documents: list | None = None) -> dict:
     """What query analysis needs: glossary, known gaps, the KB's own words (typo targets), every sheet's stems.
 
@@ -118,7 +136,7 @@ def lexicon_of(kb: KnowledgeBase, tokenized: list[tuple[list[str], list[str]]], 
     partners = kb.partners if documents is None else {**kb.partners, "service-public": FICHES_PARTNER}
     return {"partners": partners, "glossary": kb.glossary, "head_ids": [s.id for s in sheets],
             "off_topics": kb.off_topics if documents is None else [],
-            "vocabulary": sorted(vocabulary),
+            "vocabulary": sorted(vocabulary), "rare": rare_words(sheets, kb.glossary) if documents is None else [],
             "terms": {s.id: sorted(set(head + body)) for s, (head, body) in zip(sheets, tokenized)},
             "head_terms": {s.id: sorted(set(head)) for s, (head, _) in zip(sheets, tokenized)}}
 

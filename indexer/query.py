@@ -52,12 +52,23 @@ class Analysis:
 
 
 class Analyzer:
-    def __init__(self, vocabulary: list[str], glossary: dict[str, list[str]], gaps: Matcher | None = None):
+    """`rare`: KB words that only a few sheets' keywords hold, often a misspelling an editor listed ("chaumage" on
+    the unemployment benefit's sheet; `indexer.build.rare_words`). Known, they would never be corrected, and the
+    other sheets that say the word right ("s'inscrire au chômage") would not be found through them. So a rare word
+    gets the KB word that sounds the same, as an unknown word would; by sound only, since letters alone would take a
+    real word for a slip of another ("pere" for "perte"). The word as typed stays an alternative: the sheets listing
+    it still match it. Nor is a rare word what a typo is corrected to: "pasport" is "passeport", not the listed
+    "passport"; "vieille" is not the listed "vieillese"."""
+
+    def __init__(self, vocabulary: list[str], glossary: dict[str, list[str]], gaps: Matcher | None = None,
+                 rare: frozenset[str] | set[str] = frozenset()):
         self.vocabulary = sorted(set(vocabulary))
         self.gaps = gaps or Matcher([])
         self._known = set(self.vocabulary)
+        self._rare = set(rare) & self._known
+        self._targets = [w for w in self.vocabulary if w not in self._rare]  # what a correction may give
         self._sounds: dict[str, list[str]] = {}
-        for w in self.vocabulary:
+        for w in self._targets:
             if len(w) >= MIN_TYPO_LENGTH and w not in STOPWORDS:
                 self._sounds.setdefault(sound(w), []).append(w)
         self.glossary: dict[tuple[str, ...], list[str]] = {}
@@ -68,12 +79,21 @@ class Analyzer:
 
     def correct(self, word: str) -> str | None:
         """The KB word the agent probably meant, or None when the word is known or nothing is close."""
-        if word in self._known or word in STOPWORDS or len(word) < MIN_TYPO_LENGTH or word.isdigit():
+        if word in STOPWORDS or len(word) < MIN_TYPO_LENGTH or word.isdigit():
             return None
-        match = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-        if match:
-            return match[0]
-        # Spelled as it sounds ("chaumage", "inpots"): a KB word with the same sound, the closest in letters.
+        if word in self._rare:
+            return self._alike(word)
+        if word in self._known:
+            return None
+        return self._close(word) or self._alike(word)
+
+    def _close(self, word: str) -> str | None:
+        """The KB word closest in letters (a slip: "permi de conduir")."""
+        match = process.extractOne(word, self._targets, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        return match[0] if match else None
+
+    def _alike(self, word: str) -> str | None:
+        """Spelled as it sounds ("chaumage", "inpots"): a KB word with the same sound, the closest in letters."""
         alike = process.extractOne(word, self._sounds.get(sound(word), []), scorer=fuzz.ratio,
                                    score_cutoff=SOUND_CUTOFF)
         return alike[0] if alike else None

@@ -88,10 +88,10 @@ class Ranker:
         lexicon = index.lexicon
         gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
                         for t in lexicon.get("off_topics", [])])
-        self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"], gaps)
-        self.french_words = frozenset(lexicon["vocabulary"])  # for `is_foreign`
         self.terms = {sheet: set(stems) for sheet, stems in lexicon["terms"].items()}
         self.head_terms = {sheet: set(stems) for sheet, stems in lexicon["head_terms"].items()}
+        self.analyzer = Analyzer(lexicon["vocabulary"], lexicon["glossary"], gaps, frozenset(lexicon.get("rare", ())))
+        self.french_words = frozenset(lexicon["vocabulary"])  # for `is_foreign`
         n = max(1, len(self.terms))
         df: dict[str, int] = {}
         for stems in self.terms.values():

@@ -231,3 +231,15 @@ def test_bad_input_is_refused_with_file_and_line_and_the_index_is_untouched(kb, 
         [str(p) for p in failure.value.problems]
     assert IndexStore(index).current_id() == serving
     assert Searcher(index).search("carte grise").to_json() == before
+
+
+def test_a_misspelling_listed_among_keywords_is_recorded_as_rare_and_means_the_word(kb, embedder, tmp_path):
+    path = kb / "ants" / "ants-carte-grise-occasion.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("  - carte grise\n", "  - carte grise\n  - voiture d'ocasion\n"),
+                    encoding="utf-8")
+    rebuild(kb, tmp_path / "built", embedder, "hash")
+    searcher = Searcher(tmp_path / "built")
+    rare = searcher.index.lexicon["rare"]
+    assert "ocasion" in rare  # one sheet's keywords only
+    assert "occasion" not in rare and "apl" not in rare  # in a title or a body; in the glossary
+    assert searcher.refresh().analyzer.analyze("acheter en ocasion").corrections == {"ocasion": "occasion"}

@@ -32,6 +32,24 @@ def test_sound_alike_words_far_in_letters_are_left_alone():
     assert Analyzer(VOCABULARY + ["pour", "pouce"], GLOSSARY).analyze("je pourrai pousser").corrections == {}
 
 
+def test_a_misspelling_one_sheet_lists_still_means_the_word_for_every_sheet():
+    # A sheet lists "chaumage" among its keywords: the word is in the KB, but rare (`indexer.build.rare_words`),
+    # so it is corrected like an unknown word, and stays an alternative for the sheet that lists it.
+    rare = Analyzer(VOCABULARY + ["chaumage"], GLOSSARY, rare={"chaumage"})
+    analysis = rare.analyze("s'inscrire au chaumage")
+    assert analysis.corrections == {"chaumage": "chomage"}
+    assert analysis.concepts[-1].typed == [(stem("chomage"),), (stem("chaumage"),)]
+    assert "chomage" in analysis.dense_text
+    assert Analyzer(VOCABULARY + ["chaumage"], GLOSSARY).analyze("au chaumage").corrections == {}  # a known word
+
+
+def test_a_rare_word_is_corrected_by_its_sound_only_and_is_never_a_correction():
+    rare = Analyzer(VOCABULARY + ["perte", "pere", "passeport", "passport"], GLOSSARY, rare={"pere", "passport"})
+    assert rare.analyze("mon pere").corrections == {}  # close in letters to "perte", another word: left alone
+    assert rare.analyze("pasport").corrections == {"pasport": "passeport"}  # not the listed "passport"
+    assert Analyzer(VOCABULARY + ["passport"], GLOSSARY).analyze("pasport").corrections == {"pasport": "passport"}
+
+
 def test_glossary_expands_acronyms_and_phrases():
     analysis = analyzer().analyze("APL")
     assert analysis.expansions == ["aide personnalisée au logement"]
