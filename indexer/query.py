@@ -74,8 +74,9 @@ class Analyzer:
         self.glossary: dict[tuple[str, ...], list[str]] = {}
         for term, expansions in glossary.items():
             key = tuple(words(term))
-            if key:
-                self.glossary.setdefault(key, []).extend(expansions)
+            if key:  # "chômage" and "chomage" are one key: their equivalents once each, in order
+                listed = self.glossary.setdefault(key, [])
+                listed.extend(e for e in expansions if e not in listed)
 
     def correct(self, word: str) -> str | None:
         """The KB word the agent probably meant, or None when the word is known or nothing is close."""

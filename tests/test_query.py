@@ -50,6 +50,14 @@ def test_a_rare_word_is_corrected_by_its_sound_only_and_is_never_a_correction():
     assert Analyzer(VOCABULARY + ["passport"], GLOSSARY).analyze("pasport").corrections == {"pasport": "passport"}
 
 
+def test_glossary_terms_spelled_two_ways_expand_once():
+    # "chômage" and "chomage" are one term once folded: the model reads each equivalent once, not twice
+    glossary = {"chômage": ["allocation chômage", "are"], "chomage": ["allocation chômage", "are", "arce"]}
+    analysis = Analyzer(VOCABULARY, glossary).analyze("chomage")
+    assert analysis.expansions == ["allocation chômage", "are", "arce"]
+    assert analysis.dense_text == "chomage allocation chômage are arce"
+
+
 def test_glossary_expands_acronyms_and_phrases():
     analysis = analyzer().analyze("APL")
     assert analysis.expansions == ["aide personnalisée au logement"]
