@@ -81,10 +81,11 @@ class Result:
 class Ranker:
     """Pure ranking over one loaded build."""
 
-    def __init__(self, index: LoadedIndex, tuning: Tuning = Tuning(), fiches: LoadedIndex | None = None):
+    def __init__(self, index: LoadedIndex, tuning: Tuning = Tuning(), fiches: LoadedIndex | None = None,
+                 named: bool = True):
         self.index = index
         self.tuning = tuning
-        self.fiches = Ranker(fiches, tuning) if fiches is not None else None  # the official fiches' tier
+        self.fiches = Ranker(fiches, tuning, named=False) if fiches is not None else None  # the official fiches
         lexicon = index.lexicon
         gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"])
                         for t in lexicon.get("off_topics", [])])
@@ -104,6 +105,14 @@ class Ranker:
         # whether it says a negation ("sans titre de séjour": a name only for a query that negates too)
         self.names = {sid: [(set(p), negates(t)) for t, p in ((t, tokens(t)) for t in [sheet.title, *sheet.keywords])
                             if len(set(p)) >= 2] for sid, sheet in index.sheets.items()}
+        # each title and keyword as a stem set, with the documents that have it: a request that is one of them word
+        # for word ("inscription chômage") names those sheets (counter sheets only: `named`)
+        self.exact_names: dict[frozenset[str], list[int]] = {}
+        if named:
+            for i, sid in enumerate(index.head_ids):
+                sheet = index.sheets[sid]
+                for name in {frozenset(tokens(t)) for t in [sheet.title, *sheet.keywords]} - {frozenset()}:
+                    self.exact_names.setdefault(name, []).append(i)
         # title and keyword stems that no negation negates: the head as a query without negation reads it
         self.affirmed_head = {sid: set().union(*(affirmed_tokens(t) for t in [sheet.title, *sheet.keywords]))
                               for sid, sheet in index.sheets.items()}
@@ -139,6 +148,8 @@ class Ranker:
             full = self._per_sheet(self.lexical_scores(self.index.full, analysis), allowed)
             body = self._per_chunk(self.lexical_scores(self.index.body, analysis), allowed, best_chunk)
             rankings += [(t.w_head, head, False), (t.w_full, full, False), (t.w_body, body, False)]
+            if t.w_named and self.exact_names:
+                rankings.append((t.w_named, self.named_scores(analysis, allowed), False))
         if mode in ("hybrid", "dense") and query_vector is not None and self.index.vectors.ntotal:
             k = min(t.dense_k, self.index.vectors.ntotal)
             scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), k)
@@ -181,6 +192,15 @@ class Ranker:
         # whether the dense signal agrees on the first document (the official fiches' answer decision reads it)
         features["dense_above"] = float(documents_above(dense_per_doc, order[0]))
         return hits, self.confidence(features, mode), features
+
+    def named_scores(self, analysis: Analysis, allowed: np.ndarray) -> np.ndarray:
+        """1 for the documents one of whose names (title, keyword) is the request word for word, its words as typed
+        or corrected, in any order, stopwords aside; 0 elsewhere. Glossary equivalents do not count: "chômage" is
+        not "allocation chômage"."""
+        said = frozenset(s for concept in analysis.concepts for s in concept.typed[0])
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        scores[self.exact_names.get(said, [])] = 1.0
+        return np.where(allowed, scores, 0).astype(np.float32)
 
     def _per_sheet(self, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         return np.where(allowed & (scores > 0), scores, 0).astype(np.float32)

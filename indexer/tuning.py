@@ -14,6 +14,7 @@ class Tuning:
     w_body: float = 0.2  # BM25 on body chunks
     w_full: float = 1.0  # BM25 on whole sheets, title and keywords counted twice
     w_dense: float = 1.0  # cosine on the sheets' dense passages
+    w_named: float = 0.5  # the request is, word for word, a counter sheet's title or one of its keywords
     expansion_weight: float = 1.0  # glossary equivalents vs words as typed
     dense_k: int = 200  # chunks fetched from FAISS
     fusion: str = "score"  # "rrf": weighted reciprocal ranks; "score": weighted scores, each ranking's scaled to [0, 1]
@@ -32,7 +33,9 @@ class Tuning:
 
     @property
     def top_score(self) -> float:
-        """The fused score of a document ranked first by every ranking: the scale of `Hit.score`."""
+        """The fused score of a document ranked first by every ranking: the scale of `Hit.score` (a document named
+        word for word by the request gets `w_named` more)."""
+        # w_named apart: it adds to the few requests that are a sheet's name word for word, not to the scale
         total = self.w_head + self.w_body + self.w_full + self.w_dense
         return total if self.fusion == "score" else total / (self.rrf_k + 1)
 

@@ -101,6 +101,8 @@ def test_real_index_answers_the_foundation_queries(real_index):
     assert searcher.search("immatriculer un véhicule").answer.startswith("ants-carte-grise")
     assert searcher.search("carte vitale perdue").answer == "cpam-carte-vitale"
     assert searcher.search("APL").answer == "caf-aide-logement"
+    assert searcher.search("inscription chômage").answer == "ft-inscription"  # one of its keywords, word for word
+    assert searcher.search("s'inscrire au chaumage").answer == "ft-inscription"  # another sheet lists "chaumage"
     assert searcher.search("météo de demain").answer is None
 
 

@@ -3,6 +3,7 @@
 import dataclasses
 import itertools
 
+import numpy as np
 import pytest
 
 from conftest import TINY_KB
@@ -102,6 +103,30 @@ def test_a_sheet_named_in_full_among_other_words_is_a_feature_of_the_decision(se
     assert named(f"Bonjour, ma mère de 80 ans ne retrouve plus rien chez elle. {title} ?") == 1.0
     assert named("carte") == 0.0  # one word of a name is not the name
     assert named("tarte aux pommes") == 0.0
+
+
+def test_a_request_that_is_a_sheet_name_word_for_word_names_that_sheet(searcher, index):
+    ranker = searcher.refresh()
+    everywhere = np.ones(len(ranker.ids), dtype=bool)
+
+    def named(query, allowed=everywhere):
+        scores = ranker.named_scores(ranker.analyzer.analyze(query), allowed)
+        return {ranker.ids[i] for i in np.flatnonzero(scores)}
+
+    assert named("acheter une voiture d'occasion") == {"ants-carte-grise-occasion"}  # one of its keywords
+    assert named("Voiture d'occasion : acheter") == {"ants-carte-grise-occasion"}  # any order, stopwords aside
+    assert named("carte vitale perdue") == {"cpam-carte-vitale"}
+    assert named("Obtenir ou remplacer sa carte Vitale") == {"cpam-carte-vitale"}  # its title
+    assert named("cart grise") == {"ants-carte-grise-occasion"}  # as corrected
+    assert named("carte vitale") == set()  # part of a name is not the name
+    assert named("acheter une voiture d'occasion rouge") == set()  # nor a name among other words
+    assert named("aide personnalisée au logement") == set()  # nor what the glossary says for "APL"
+    assert named("carte vitale perdue", ranker.partner_of == "caf") == set()  # the partner filter holds
+    result = searcher.search("acheter une voiture d'occasion", top=3)
+    bonus = Tuning().w_named
+    assert result.results[0].id == "ants-carte-grise-occasion" and result.results[0].score > bonus
+    assert Searcher(index, tuning=dataclasses.replace(Tuning(), w_named=0.0)).search(
+        "acheter une voiture d'occasion", top=3).results[0].score == pytest.approx(result.results[0].score - bonus)
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "score"])

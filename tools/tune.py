@@ -36,6 +36,7 @@ GRID = {  # w_head stays 1: multiplying every weight by the same factor changes 
     "w_body": [0.2, 0.4, 0.7, 1.0],
     "w_full": [0.0, 0.5, 1.0],
     "w_dense": [0.2, 0.4, 0.7, 1.0, 1.5, 2.0],
+    "w_named": [0.0, 0.25, 0.5, 1.0],  # a request that is a sheet's title or keyword word for word
 }
 FEATURES = {
     "hybrid": ("coverage", "head_coverage", "cosine", "unknown", "length", "head_score", "off_topic", "named"),
