@@ -157,7 +157,7 @@ def test_the_tuning_rule_prefers_a_flat_top_to_a_lone_peak():
 
     shape = tuple(len(v) for v in GRID.values())
     table = {p: (0.80, 0.80) for p in itertools.product(*(range(n) for n in shape))}
-    peak, plateau = (0, 0, 0, 0, 0), (0, 1, 1, 1, 2)
+    peak, plateau = (0,) * len(shape), (0, 1, 1, 1, 2) + (1,) * (len(shape) - 5)  # inside every axis but fusion
     table[peak] = (0.95, 0.95)  # a lone peak: its neighbours are poor
     for axis in range(1, len(plateau)):  # a plateau: the point and all its neighbours are good
         for step in (-1, 0, 1):
