@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from indexer.negation import without_missing
+from indexer.negation import negates, without_missing
 from indexer.offtopic import expression_key
 from indexer.sheets import Problem, Sheet, YamlLoader, parse_sheet
 from indexer.verifications import Verification, load_verifications
@@ -209,6 +209,11 @@ def _load_off_topics(path: Path, sheets: list[Sheet], problems: list[Problem]) -
             key = expression_key(str(node.value)) if isinstance(node, yaml.ScalarNode) else ()
             if not key:
                 problems.append(Problem(shown, where, f"expression vide ou sans mot utile : {node.value!r}"))
+                continue
+            if negates(str(node.value)):  # "divorcer sans juge" would also find "devant le juge pour mon divorce"
+                problems.append(Problem(shown, where, f"« {node.value} » : une négation n'est pas lue dans une "
+                                        "expression, qui trouverait aussi le contraire : expression ignorée",
+                                        "la reformuler sans négation (« divorce par consentement mutuel »)", "warning"))
                 continue
             covered = [sid for sid, keys in names if frozenset(key) in keys]
             if covered:

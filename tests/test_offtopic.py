@@ -57,6 +57,19 @@ def test_an_expression_a_sheet_covers_is_dropped_with_a_warning_on_its_line(kb):
     assert loaded.off_topics[0]["expressions"] == ["fourrière"]
 
 
+def test_an_expression_with_a_negation_is_dropped_with_a_warning_on_its_line(kb):
+    # Stopwords drop "sans": "divorcer sans juge" would find "je passe devant le juge pour mon divorce", the opposite
+    (kb / "hors-champ.yaml").write_text("- sujet: Divorce\n  expressions:\n    - divorce à l'amiable\n"
+                                        "    - divorcer sans juge\n  orienter: Avocat\n", encoding="utf-8")
+    loaded = load_kb(kb)
+    [warning] = gap_problems(kb)
+    assert not warning.is_error and warning.line == 4 and "négation" in warning.message
+    assert loaded.off_topics[0]["expressions"] == ["divorce à l'amiable"]
+    gaps = Matcher([compile_topic(t["subject"], t["direction"], t["expressions"]) for t in loaded.off_topics])
+    assert gaps.match("je passe devant le juge pour mon divorce") is None
+    assert gaps.match("un divorce à l'amiable").subject == "Divorce"
+
+
 def test_incomplete_topic_and_bad_yaml_are_errors_with_lines(kb):
     (kb / "hors-champ.yaml").write_text("- sujet: A\n  orienter: B\n  expressions: [xylophone]\n- sujet: C\n  orienter: D\n",
                                         encoding="utf-8")
