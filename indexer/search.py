@@ -105,14 +105,15 @@ class Ranker:
         # whether it says a negation ("sans titre de séjour": a name only for a query that negates too)
         self.names = {sid: [(set(p), negates(t)) for t, p in ((t, tokens(t)) for t in [sheet.title, *sheet.keywords])
                             if len(set(p)) >= 2] for sid, sheet in index.sheets.items()}
-        # each title and keyword as a stem set, with the documents that have it: a request that is one of them word
-        # for word ("inscription chômage") names those sheets (counter sheets only: `named`)
-        self.exact_names: dict[frozenset[str], list[int]] = {}
+        # each title and keyword as a stem set, with the documents that have it and whether it negates: a request
+        # that is one of them word for word ("inscription chômage") names those sheets (counter sheets only: `named`)
+        self.exact_names: dict[frozenset[str], list[tuple[int, bool]]] = {}
         if named:
             for i, sid in enumerate(index.head_ids):
                 sheet = index.sheets[sid]
-                for name in {frozenset(tokens(t)) for t in [sheet.title, *sheet.keywords]} - {frozenset()}:
-                    self.exact_names.setdefault(name, []).append(i)
+                for text in [sheet.title, *sheet.keywords]:
+                    if name := frozenset(tokens(text)):
+                        self.exact_names.setdefault(name, []).append((i, negates(text)))
         # title and keyword stems that no negation negates: the head as a query without negation reads it
         self.affirmed_head = {sid: set().union(*(affirmed_tokens(t) for t in [sheet.title, *sheet.keywords]))
                               for sid, sheet in index.sheets.items()}
@@ -195,11 +196,12 @@ class Ranker:
 
     def named_scores(self, analysis: Analysis, allowed: np.ndarray) -> np.ndarray:
         """1 for the documents one of whose names (title, keyword) is the request word for word, its words as typed
-        or corrected, in any order, stopwords aside; 0 elsewhere. Glossary equivalents do not count: "chômage" is
-        not "allocation chômage"."""
+        or corrected, in any order, stopwords aside, a name that negates only for a request that negates too; 0
+        elsewhere. Glossary equivalents do not count: "chômage" is not "allocation chômage"."""
         said = frozenset(s for concept in analysis.concepts for s in concept.typed[0])
+        negating = negates(analysis.query)  # "sans titre de séjour" names the AME sheet; "titre de séjour" does not
         scores = np.zeros(len(self.ids), dtype=np.float32)
-        scores[self.exact_names.get(said, [])] = 1.0
+        scores[[i for i, negated in self.exact_names.get(said, []) if negating or not negated]] = 1.0
         return np.where(allowed, scores, 0).astype(np.float32)
 
     def _per_sheet(self, scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:

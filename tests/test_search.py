@@ -129,6 +129,22 @@ def test_a_request_that_is_a_sheet_name_word_for_word_names_that_sheet(searcher,
         "acheter une voiture d'occasion", top=3).results[0].score == pytest.approx(result.results[0].score - bonus)
 
 
+def test_a_name_that_negates_is_said_only_by_a_request_that_negates(kb, embedder, tmp_path):
+    from indexer.build import rebuild
+
+    path = kb / "cpam" / "cpam-carte-vitale.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("sécu]", "sécu, soins sans carte vitale]"), encoding="utf-8")
+    rebuild(kb, tmp_path / "built", embedder, "hash")
+    ranker = Searcher(tmp_path / "built").refresh()
+    everywhere = np.ones(len(ranker.ids), dtype=bool)
+
+    def named(query):
+        return {ranker.ids[i] for i in np.flatnonzero(ranker.named_scores(ranker.analyzer.analyze(query), everywhere))}
+
+    assert named("soins sans carte vitale") == {"cpam-carte-vitale"}
+    assert named("soins carte vitale") == set()  # stopwords drop "sans": without it, the opposite request
+
+
 @pytest.mark.parametrize("fusion", ["rrf", "score"])
 def test_both_fusions_rank_the_obvious_sheet_first_within_the_top_score(index, fusion):
     tuning = dataclasses.replace(Tuning(), fusion=fusion)
