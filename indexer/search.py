@@ -101,19 +101,20 @@ class Ranker:
         self.idf = {s: math.log(1 + n / c) for s, c in df.items()}
         self.unknown_idf = math.log(1 + n / 0.5)
         self.max_idf = math.log(1 + (n - 0.5) / 1.5)  # BM25's idf of a term found in one sheet only
-        # each sheet's title and keywords of two content words or more, as stem sets: "avis d'imposition", with
-        # whether it says a negation ("sans titre de séjour": a name only for a query that negates too)
-        self.names = {sid: [(set(p), negates(t)) for t, p in ((t, tokens(t)) for t in [sheet.title, *sheet.keywords])
-                            if len(set(p)) >= 2] for sid, sheet in index.sheets.items()}
-        # each title and keyword as a stem set, with the documents that have it and whether it negates: a request
-        # that is one of them word for word ("inscription chômage") names those sheets (counter sheets only: `named`)
+        # each sheet's title and keywords as stem sets ("avis d'imposition"), with whether they say a negation ("sans
+        # titre de séjour": a name only for a query that negates too)
+        every_name = {sid: [(frozenset(tokens(t)), negates(t)) for t in [sheet.title, *sheet.keywords]]
+                      for sid, sheet in index.sheets.items()}
+        # those of two content words or more: a query that says one among other words names the sheet (a feature)
+        self.names = {sid: [(p, negated) for p, negated in names if len(p) >= 2] for sid, names in every_name.items()}
+        # each of them with the documents that have it: a request that is one of them word for word ("inscription
+        # chômage") names those sheets (a ranking; counter sheets only: `named`)
         self.exact_names: dict[frozenset[str], list[tuple[int, bool]]] = {}
         if named:
             for i, sid in enumerate(index.head_ids):
-                sheet = index.sheets[sid]
-                for text in [sheet.title, *sheet.keywords]:
-                    if name := frozenset(tokens(text)):
-                        self.exact_names.setdefault(name, []).append((i, negates(text)))
+                for name, negated in every_name[sid]:
+                    if name:
+                        self.exact_names.setdefault(name, []).append((i, negated))
         # title and keyword stems that no negation negates: the head as a query without negation reads it
         self.affirmed_head = {sid: set().union(*(affirmed_tokens(t) for t in [sheet.title, *sheet.keywords]))
                               for sid, sheet in index.sheets.items()}

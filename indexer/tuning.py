@@ -35,7 +35,6 @@ class Tuning:
     def top_score(self) -> float:
         """The fused score of a document ranked first by every ranking: the scale of `Hit.score` (a document named
         word for word by the request gets `w_named` more)."""
-        # w_named apart: it adds to the few requests that are a sheet's name word for word, not to the scale
         total = self.w_head + self.w_body + self.w_full + self.w_dense
         return total if self.fusion == "score" else total / (self.rrf_k + 1)
 
