@@ -18,9 +18,9 @@ SURE_SCORE = 0.81 * TOP  # the best sheet's own score must reach this: calibrate
 CLOSE_RATIO = 0.9  # a second sheet scoring this close to the first: show both (neuf / occasion, CNI / Vitale)
 PLAUSIBLE_RATIO = 0.6  # candidates scoring below this share of the best one are noise
 PLAUSIBLE_FLOOR = 0.5 * TOP  # and below this score, whatever the best one (a query about nothing in the KB)
-# On the labelled queries of tests/eval (dev, heldout_d/e/f; 724 answered, 20 wrongly, multilingual-e5-small, score
-# fusion), these flag 15 of the 20 wrong answers "à vérifier" and 7 % of all answers; 43 get two sheets side by side,
-# the right one beside 9 wrong answers. `python docs/trust.py` recomputes these figures.
+# On the labelled queries of tests/eval (dev, heldout_d/e/f; 724 answered, 21 wrongly, multilingual-e5-small, score
+# fusion), these flag 16 of the 21 wrong answers "à vérifier" and 7 % of all answers; 44 get two sheets side by side,
+# the right one beside 10 wrong answers. `python docs/trust.py` recomputes these figures.
 
 
 @dataclass(frozen=True)
