@@ -4,26 +4,26 @@
         [--index index]
 
 Each in-scope query's per-sheet signals are computed once, as `Ranker.rank` computes them (BM25 on heads, whole
-sheets and body chunks, each scaled to its best sheet, and the exact names; the cosine of each sheet's dense passage), then every variant
-re-fuses them: hybrid hit@1 per tuning set, their mean (each set counting the same), and the hybrid hit@1 of the
-chosen weights on each set when that set is left out of the choice (a variant's best weights picked on the other
-sets). Variants: the shipped min-max of the cosines over the sheets FAISS's `dense_k` chunks reach, with other dense
-weights or `dense_k`; min-max over a fixed number of sheets; cosines as z-scores, as a distance to the best one in
-cosine units, or as a softmax; the dense weight by query length, by agreement between the two sides' first sheets
-or by dense's lead; re-ranking within lexical's top k only; hubness correction (CSLS: minus the mean cosine of
-each sheet to its nearest sheets); symmetric keyword vectors (each sheet's title and keywords embedded as e5
-queries, `tools/passages.py --keywords`): the dense side as (1 - a) × passage cosine + a × best keyword cosine, the
-two as separate rankings, the mixed side for short queries only, a dense weight lowered when the query nearly is a
-keyword; the dense side on the query as typed (without the glossary's expansions), alone or beside the expanded
-one; the dense side on the query's content words only (the analyzer's words, no stopwords, no expansions), beside or
-instead of the whole query; a long query's sentences embedded one by one (the best or the mean cosine over them),
-beside or mixed with the whole query. Choose on the tuning sets only (never on tests/eval/heldout*).
+sheets and body chunks, each scaled to its best sheet, and the exact names; the cosine of each sheet's dense
+passage), then every variant re-fuses them: hybrid hit@1 per tuning set, their mean (each set counting the same),
+and the hybrid hit@1 of the chosen weights on each set when that set is left out of the choice (a variant's best
+weights picked on the other sets). Variants: the shipped min-max of the cosines over the sheets FAISS's `dense_k`
+chunks reach, with other dense weights or `dense_k`; min-max over a fixed number of sheets; cosines as z-scores, as
+a distance to the best one in cosine units, or as a softmax; the dense weight by query length, by agreement between
+the two sides' first sheets or by dense's lead; re-ranking within lexical's top k only; hubness correction (CSLS:
+minus the mean cosine of each sheet to its nearest sheets); symmetric keyword vectors (each sheet's title and
+keywords embedded as e5 queries, `tools/passages.py --keywords`): the dense side as (1 - a) × passage cosine + a ×
+best keyword cosine, the two as separate rankings, the mixed side for short queries only, a dense weight lowered
+when the query nearly is a keyword; the dense side on the query as typed (without the glossary's expansions), alone
+or beside the expanded one; the dense side on the query's content words only (the analyzer's words, no stopwords, no
+expansions), beside or instead of the whole query; a long query's sentences embedded one by one (the best or the
+mean cosine over them), beside or mixed with the whole query. Choose on the tuning sets only (never on
+tests/eval/heldout*).
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,13 +35,15 @@ if str(ROOT) not in sys.path:  # `python tools/fusion_variants.py` from the proj
     sys.path.insert(0, str(ROOT))
 
 from indexer.evaluate import load_queries  # noqa: E402
+from indexer.offtopic import SENTENCE_END  # noqa: E402
 from indexer.search import MAX_DENSE_WORDS  # noqa: E402
 from indexer.searcher import Searcher  # noqa: E402
 from indexer.store import IndexStore  # noqa: E402
 from tools.passages import best_per_sheet, keyword_texts, query_vectors  # noqa: E402
 
-Signals = dict  # per query: head, full, body (per sheet), cos (per sheet), words, expected (bool per sheet), the
-# query's vector (q) and that of the query as typed (q_typed)
+Signals = dict  # per query: head, full, body, named (per sheet), cos (per sheet), words, expected (bool per sheet),
+# the query's vector (q) and that of the query as typed (q_typed), the cosines of its content words (cos_content) and
+# the best and mean cosines of its sentences (cos_sentence_max, cos_sentence_mean)
 
 
 def _signals(searcher: Searcher, files: list[str]) -> tuple[list[str], np.ndarray, dict[str, list[Signals]],
@@ -74,13 +76,13 @@ def _signals(searcher: Searcher, files: list[str]) -> tuple[list[str], np.ndarra
             cos = vectors @ vector if vector is not None else zero
             content = " ".join(c.words for c in analysis.concepts)
             content_cos = vectors @ searcher.embedder.encode_query(content) if content else cos
-            sentences = [s for s in re.split(r"(?<=[.?!])\s+", q.query) if len(s.split()) >= 3]
+            sentences = [s for s in SENTENCE_END.split(q.query) if len(s.split()) >= 3]
             per_sentence = (np.stack([vectors @ searcher.embedder.encode_query(s) for s in sentences])
                             if len(sentences) >= 2 else cos[None, :])
-            rows.append({"head": head, "full": full, "body": body, "named": named, "cos": cos, "words": len(q.query.split()),
-                         "expected": np.array([sid in q.expected for sid in ranker.ids]), "q": vector,
-                         "q_typed": typed, "cos_content": content_cos, "cos_sentence_max": per_sentence.max(0),
-                         "cos_sentence_mean": per_sentence.mean(0)})
+            rows.append({"head": head, "full": full, "body": body, "named": named, "cos": cos,
+                         "words": len(q.query.split()), "expected": np.array([sid in q.expected for sid in ranker.ids]),
+                         "q": vector, "q_typed": typed, "cos_content": content_cos,
+                         "cos_sentence_max": per_sentence.max(0), "cos_sentence_mean": per_sentence.mean(0)})
         sets[Path(path).stem] = rows
     chunks = np.array([len(ranker.sheet_chunks[sid]) for sid in ranker.ids])
     return ranker.ids, chunks, sets, vectors
@@ -132,8 +134,11 @@ def main() -> None:
         return (t.w_head * _scaled(r["head"]) + t.w_full * _scaled(r["full"]) + t.w_body * _scaled(r["body"])
                 + t.w_named * r["named"])
 
+    def dense_scaled(cos: np.ndarray) -> np.ndarray:  # a dense side scaled as the ranker scales its cosines
+        return _minmax(cos, reached(cos, t.dense_k))
+
     def shipped_dense(r: Signals) -> np.ndarray:
-        return _minmax(r["cos"], reached(r["cos"], 200))
+        return dense_scaled(r["cos"])
 
     def agree(r: Signals, k: int, w_agree: float, w_other: float) -> np.ndarray:
         lex = lexical(r)
@@ -155,11 +160,11 @@ def main() -> None:
 
     def csls(r: Signals, k: int, beta: float, w: float) -> np.ndarray:
         cos = r["cos"] - beta * np.sort(neighbours, 1)[:, -k:].mean(1)
-        return lexical(r) + w * _minmax(cos, reached(cos, 200))
+        return lexical(r) + w * dense_scaled(cos)
 
     def mixed(r: Signals, a: float) -> np.ndarray:  # passage and best keyword cosines, min-max like the shipped side
         cos = (1 - a) * r["cos"] + a * r["kcos"]
-        return _minmax(cos, reached(cos, 200))
+        return dense_scaled(cos)
 
     dense_side: dict[str, Callable[[Signals], np.ndarray]] = {
         "z-score": lambda r: np.clip((r["cos"] - r["cos"].mean()) / r["cos"].std(), 0, None),
@@ -208,23 +213,23 @@ def main() -> None:
             for cut in (0.9, 0.92, 0.94, 0.96) for low in (0.0, 0.3, 0.5, 0.7)},
         "dense on the query as typed (no glossary expansion)": {
             f"typed {w}, expanded {e}": (
-                lambda r, w=w, e=e: lexical(r) + w * _minmax(r["cos_typed"], reached(r["cos_typed"], 200))
+                lambda r, w=w, e=e: lexical(r) + w * dense_scaled(r["cos_typed"])
                 + e * shipped_dense(r))
             for w in (0.3, 0.5, 0.7, 1.0) for e in (0.0, 0.5, 0.7)},
         "dense on the content words, beside the whole query": {
-            f"content {w}": (lambda r, w=w: lexical(r) + shipped_dense(r) + w * _minmax(
-                r["cos_content"], reached(r["cos_content"], 200))) for w in (0.3, 0.5, 1.0)},
+            f"content {w}": (lambda r, w=w: lexical(r) + shipped_dense(r) + w * dense_scaled(r["cos_content"]))
+            for w in (0.3, 0.5, 1.0)},
         "dense on the content words, instead of part of the whole query": {
-            f"content {w}, whole {1 - w}": (lambda r, w=w: lexical(r) + (1 - w) * shipped_dense(r) + w * _minmax(
-                r["cos_content"], reached(r["cos_content"], 200))) for w in (0.3, 0.5, 1.0)},
+            f"content {w}, whole {1 - w}": (
+                lambda r, w=w: lexical(r) + (1 - w) * shipped_dense(r) + w * dense_scaled(r["cos_content"]))
+            for w in (0.3, 0.5, 1.0)},
         "a long query's sentences one by one, beside the whole query": {
-            f"{how} {w}": (lambda r, how=how, w=w: lexical(r) + shipped_dense(r) + w * _minmax(
-                r[f"cos_sentence_{how}"], reached(r[f"cos_sentence_{how}"], 200)))
+            f"{how} {w}": (
+                lambda r, how=how, w=w: lexical(r) + shipped_dense(r) + w * dense_scaled(r[f"cos_sentence_{how}"]))
             for how in ("max", "mean") for w in (0.3, 0.5, 1.0)},
         "a long query's best sentence mixed into the whole query's cosine": {
-            f"share {a}": (lambda r, a=a: lexical(r) + _minmax(
-                (1 - a) * r["cos"] + a * r["cos_sentence_max"], reached((1 - a) * r["cos"] + a * r["cos_sentence_max"],
-                                                                     200))) for a in (0.3, 0.5, 1.0)},
+            f"share {a}": (lambda r, a=a: lexical(r) + dense_scaled((1 - a) * r["cos"] + a * r["cos_sentence_max"]))
+            for a in (0.3, 0.5, 1.0)},
         "hubness correction (CSLS)": {
             f"k={k} beta={b}": (lambda r, k=k, b=b: csls(r, k, b, 1.0)) for k in (5, 20) for b in (0.25, 0.5)},
     }
